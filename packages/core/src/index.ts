@@ -1,0 +1,3 @@
+export * from './event-store.js';
+export * from './canonical-json.js';
+export * from './clock.js';

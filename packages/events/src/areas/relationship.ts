@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { defineEvent } from '../define.js';
+import { AcquisitionChannel, ShortText, Segment } from '../primitives.js';
+
+const PersonalName = z.string().min(1).max(200);
+const Email = z.email().max(254);
+const Phone = z
+  .string()
+  .regex(/^\+?[0-9 ()-]{4,32}$/, 'a phone number: digits, spaces, ( ) - and an optional leading +');
+const Country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code');
+
+export const CustomerRegistered = defineEvent({
+  type: 'CustomerRegistered',
+  area: 'relationship',
+  description: 'A customer entered the relationship: segment and how they were acquired',
+  latest: z.strictObject({
+    segment: Segment,
+    acquisitionChannel: AcquisitionChannel,
+    name: PersonalName.optional(),
+    email: Email.optional(),
+    phone: Phone.optional(),
+    companyName: ShortText.optional(),
+    country: Country.optional(),
+  }),
+  pii: ['name', 'email', 'phone'],
+});
+
+export const CustomerProfileUpdated = defineEvent({
+  type: 'CustomerProfileUpdated',
+  area: 'relationship',
+  description: 'Contact or profile details changed (personal data)',
+  latest: z
+    .strictObject({
+      name: PersonalName.optional(),
+      email: Email.optional(),
+      phone: Phone.optional(),
+      companyName: ShortText.optional(),
+      country: Country.optional(),
+      segment: Segment.optional(),
+    })
+    .refine((d) => Object.keys(d).length > 0, 'at least one field must change'),
+  pii: ['name', 'email', 'phone'],
+});
+
+export const CustomerErased = defineEvent({
+  type: 'CustomerErased',
+  area: 'relationship',
+  description: "The customer's personal data must be forgotten (right to erasure): their key is destroyed",
+  latest: z.strictObject({
+    reason: z.enum(['customer_request', 'retention_policy', 'legal_order']),
+    requestedBy: ShortText.optional(),
+  }),
+});

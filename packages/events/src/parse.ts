@@ -1,0 +1,88 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { z } from 'zod';
+import { definitionOf } from './catalogue.js';
+import type { EventDefinition } from './define.js';
+import { RawEnvelope, type LedgerEvent } from './envelope.js';
+
+/** One validation problem, in a stable JSON shape (what the HTTP API and the CLI show). */
+export interface ValidationIssue {
+  readonly path: readonly (string | number)[];
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface InvalidEvent {
+  readonly type: 'InvalidEvent';
+  readonly issues: readonly ValidationIssue[];
+}
+
+export function toIssues(error: z.ZodError, prefix: readonly (string | number)[] = []): ValidationIssue[] {
+  return error.issues.map((i) => ({
+    path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    code: i.code,
+    message: i.message,
+  }));
+}
+
+const invalid = (issues: ValidationIssue[]): E.Either<InvalidEvent, never> =>
+  E.left({ type: 'InvalidEvent', issues });
+
+function schemaFor(def: EventDefinition, version: number): z.ZodType | undefined {
+  if (version === def.latestVersion) return def.latest;
+  return def.older[version - 1]?.schema;
+}
+
+/**
+ * Validates an event as received, at the schema version it declares, without upcasting:
+ * this is what the ledger stores (old versions are never rewritten).
+ */
+export function validateEvent(input: unknown): E.Either<InvalidEvent, RawEnvelope> {
+  const envelope = RawEnvelope.safeParse(input);
+  if (!envelope.success) return invalid(toIssues(envelope.error));
+  const raw = envelope.data;
+  const def = definitionOf(raw.type);
+  if (def === undefined) {
+    return invalid([
+      { path: ['type'], code: 'unknown_event_type', message: `unknown event type '${raw.type}'` },
+    ]);
+  }
+  const schema = schemaFor(def, raw.schemaVersion);
+  if (schema === undefined) {
+    return invalid([
+      {
+        path: ['schemaVersion'],
+        code: 'unknown_schema_version',
+        message: `${raw.type} has schema versions 1 to ${def.latestVersion}, not ${raw.schemaVersion}`,
+      },
+    ]);
+  }
+  const data = schema.safeParse(raw.data);
+  if (!data.success) return invalid(toIssues(data.error, ['data']));
+  return E.right({ ...raw, data: data.data });
+}
+
+/**
+ * Lifts a stored event to the newest version of its type. Trusts that the data was validated when it
+ * was appended (the store only holds validated events), so it does no parsing: fast enough for replay.
+ * An unknown type or version is returned as `undefined` for the caller to count and skip.
+ */
+export function upcast(raw: RawEnvelope): LedgerEvent | undefined {
+  const def = definitionOf(raw.type);
+  if (def === undefined || raw.schemaVersion < 1 || raw.schemaVersion > def.latestVersion) return undefined;
+  if (raw.schemaVersion === def.latestVersion) return raw as LedgerEvent;
+  let data: unknown = raw.data;
+  for (let v = raw.schemaVersion; v < def.latestVersion; v++) {
+    data = def.older[v - 1]!.upcast(data as never);
+  }
+  return { ...raw, schemaVersion: def.latestVersion, data } as LedgerEvent;
+}
+
+/** Validates at the declared version, then upcasts to the newest: for data entering from outside. */
+export function parseEvent(input: unknown): E.Either<InvalidEvent, LedgerEvent> {
+  return E.flatMap(validateEvent(input), (raw) => {
+    const event = upcast(raw);
+    return event === undefined
+      ? invalid([{ path: ['type'], code: 'unknown_event_type', message: `cannot upcast ${raw.type}` }])
+      : E.right(event);
+  });
+}

@@ -1,0 +1,84 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { parseEvent, upcast, validateEvent } from './parse.js';
+
+const base = {
+  eventId: '7f1c2a4e-5b6d-4e8f-9a0b-1c2d3e4f5a6b',
+  customerId: 'cust-1',
+  occurredAt: '2024-03-01T10:00:00Z',
+};
+
+describe('event catalogue', () => {
+  it('upcasts a version 1 TicketOpened (no priority) to version 2 with normal priority', () => {
+    const v1 = {
+      ...base,
+      type: 'TicketOpened',
+      schemaVersion: 1,
+      data: { ticketId: 't-1', channel: 'email', category: 'billing' },
+    };
+    const stored = validateEvent(v1);
+    expect(E.isRight(stored) && stored.right.schemaVersion).toBe(1);
+    const event = parseEvent(v1);
+    expect(E.isRight(event)).toBe(true);
+    if (E.isRight(event) && event.right.type === 'TicketOpened') {
+      expect(event.right.schemaVersion).toBe(2);
+      expect(event.right.data.priority).toBe('normal');
+    }
+  });
+
+  it('rejects a version 1 TicketOpened that carries a priority (strict objects)', () => {
+    const v1 = {
+      ...base,
+      type: 'TicketOpened',
+      schemaVersion: 1,
+      data: { ticketId: 't-1', channel: 'email', category: 'billing', priority: 'high' },
+    };
+    const result = validateEvent(v1);
+    expect(E.isLeft(result) && result.left.issues[0]?.path).toEqual(['data']);
+  });
+
+  it('names the path of every problem in the data', () => {
+    const bad = {
+      ...base,
+      type: 'SurveyAnswered',
+      schemaVersion: 1,
+      data: { kind: 'NPS', score: 11, surveyId: 's1' },
+    };
+    const result = validateEvent(bad);
+    expect(E.isLeft(result)).toBe(true);
+    if (E.isLeft(result)) expect(result.left.issues.map((i) => i.path.join('.'))).toContain('data.score');
+  });
+
+  it('rejects unknown types, unknown versions and unknown envelope fields', () => {
+    const cases = [
+      { ...base, type: 'Nope', schemaVersion: 1, data: {} },
+      { ...base, type: 'FeatureAdopted', schemaVersion: 9, data: { feature: 'x' } },
+      { ...base, type: 'FeatureAdopted', schemaVersion: 1, data: { feature: 'x' }, extra: true },
+      { ...base, eventId: 'not-a-uuid', type: 'FeatureAdopted', schemaVersion: 1, data: { feature: 'x' } },
+      {
+        ...base,
+        occurredAt: '2024-03-01T10:00:00+02:00',
+        type: 'FeatureAdopted',
+        schemaVersion: 1,
+        data: { feature: 'x' },
+      },
+      {
+        ...base,
+        type: 'PurchaseMade',
+        schemaVersion: 1,
+        data: { orderId: 'o1', amount: { amountMinor: 1.5, currency: 'USD' } },
+      },
+      {
+        ...base,
+        type: 'PurchaseMade',
+        schemaVersion: 1,
+        data: { orderId: 'o1', amount: { amountMinor: 100, currency: 'XXX' } },
+      },
+    ];
+    for (const c of cases) expect(E.isLeft(validateEvent(c)), JSON.stringify(c)).toBe(true);
+  });
+
+  it('returns undefined from upcast for a type it does not know, so projections can count and skip it', () => {
+    expect(upcast({ ...base, type: 'Gone', schemaVersion: 1, data: {} })).toBeUndefined();
+  });
+});
