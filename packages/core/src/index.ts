@@ -1,3 +1,4 @@
 export * from './event-store.js';
 export * from './canonical-json.js';
 export * from './clock.js';
+export * from './checkpoint-store.js';
