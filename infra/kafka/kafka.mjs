@@ -209,7 +209,7 @@ async function probe(port, logFile) {
  * @param {boolean} [options.detached] survive this process (for the CLI), default false
  * @param {number} [options.readyTimeoutMs] default 120000
  * @param {(line: string) => void} [options.log]
- * @returns {Promise<{ brokers: string, port: number, controllerPort: number, pid: number, runDir: string, logFile: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ brokers: string, port: number, controllerPort: number, pid: number, runDir: string, logFile: string, jarsDir: string, stop: () => Promise<void> }>}
  */
 export async function startKafka(options = {}) {
   const log = options.log ?? (() => {});
@@ -270,7 +270,7 @@ export async function startKafka(options = {}) {
   });
   if (options.detached) child.unref();
   const pid = child.pid;
-  const state = { pid, port, controllerPort, brokers: `127.0.0.1:${port}`, runDir, logFile, clusterId: id };
+  const state = { pid, port, controllerPort, brokers: `127.0.0.1:${port}`, runDir, logFile, clusterId: id, jarsDir };
   fs.writeFileSync(path.join(runDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
 
   const stop = async () => {
