@@ -1,1 +1,2 @@
 export * from './component.js';
+export * from './ledger.js';
