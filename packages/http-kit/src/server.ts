@@ -37,8 +37,6 @@ export interface HttpServerOptions {
   readonly description?: string;
   /** Largest accepted request body in bytes (413 above); routes may lower or raise it. Default 1 MiB. */
   readonly bodyLimit?: number;
-  /** Log one line per request (default true). */
-  readonly requestLogging?: boolean;
   /** Readiness check: resolves to undefined when ready, or a reason when not (e.g. the store is unreachable). */
   readonly readiness?: () => Promise<string | undefined>;
   /** Extra OpenAPI component schemas (e.g. the event catalogue's JSON Schemas). */
@@ -74,7 +72,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: options.requestLogging === false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
@@ -86,6 +83,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.addHook('preClose', (done) => {
     closing = true;
     done();
+  });
+  // A request in flight when closing began ends its keep-alive connection with its answer, so close()
+  // does not wait for the client's idle timeout.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {

@@ -11,7 +11,7 @@ export function seedCommand(): Command {
       'Write a realistic, deterministic synthetic history (B2B/B2C customers, purchases, subscriptions, tickets, ' +
         'surveys, adoption...) through the real append path. The same --seed writes the same events: running it twice writes nothing new.',
     )
-    .option('--customers <n>', 'how many customers', '200')
+    .option('--customers <n>', 'how many customers (about 100 events each)', '1000')
     .option('--seed <n>', 'seed of the generator', '1')
     .action(async (opts: SharedFlags & { customers: string; seed: string }) => {
       const config = settingsFrom(opts);

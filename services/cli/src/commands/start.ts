@@ -34,7 +34,7 @@ export function startCommand(): Command {
     .option('--body-limit <size>', 'largest request body, e.g. 4mb (env CRM_LEDGER_BODY_LIMIT)')
     .option('--max-events-per-batch <n>', 'most events per request (env CRM_LEDGER_MAX_EVENTS_PER_BATCH, default 1000)')
     .option('--seed-if-empty', 'write the synthetic demo history when the event store is empty')
-    .option('--seed-customers <n>', 'customers of the demo history', '200')
+    .option('--seed-customers <n>', 'customers of the demo history (about 100 events each)', '1000')
     .action(async (opts: SharedFlags & { seedIfEmpty?: boolean; seedCustomers: string }) => {
       const config = settingsFrom(opts);
       const seedCustomers = option('--seed-customers', positiveInt(100_000), opts.seedCustomers);
