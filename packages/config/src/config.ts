@@ -19,7 +19,12 @@ const bytes = z
     const factor = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
     return Math.floor(Number(m[1]) * factor);
   })
-  .pipe(z.int().min(1024, 'must be at least 1kb').max(256 * 1024 * 1024, 'must be at most 256mb'));
+  .pipe(
+    z
+      .int()
+      .min(1024, 'must be at least 1kb')
+      .max(256 * 1024 * 1024, 'must be at most 256mb'),
+  );
 
 /**
  * Every setting of a crm-ledger process, by environment variable. Flags map onto the same names
@@ -34,7 +39,9 @@ export const LedgerEnv = z.object({
     .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0')
     .default('127.0.0.1'),
   CRM_LEDGER_PORT: int(0, 65535, 'a port number from 0 to 65535').default(4100),
-  CRM_LEDGER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CRM_LEDGER_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
   /** fsync policy of the embedded SQLite store (see docs/event-store.md). */
   CRM_LEDGER_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   CRM_LEDGER_BODY_LIMIT: bytes.default(4 * 1024 * 1024),

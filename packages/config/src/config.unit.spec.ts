@@ -18,8 +18,15 @@ describe('loadConfig', () => {
   });
 
   it('lets flags win over the environment and parses sizes', () => {
-    const r = loadConfig(LedgerEnv, { CRM_LEDGER_PORT: '5000', CRM_LEDGER_BODY_LIMIT: '512kb' }, { CRM_LEDGER_PORT: 6000 });
-    expect(E.isRight(r) && [r.right.CRM_LEDGER_PORT, r.right.CRM_LEDGER_BODY_LIMIT]).toEqual([6000, 512 * 1024]);
+    const r = loadConfig(
+      LedgerEnv,
+      { CRM_LEDGER_PORT: '5000', CRM_LEDGER_BODY_LIMIT: '512kb' },
+      { CRM_LEDGER_PORT: 6000 },
+    );
+    expect(E.isRight(r) && [r.right.CRM_LEDGER_PORT, r.right.CRM_LEDGER_BODY_LIMIT]).toEqual([
+      6000,
+      512 * 1024,
+    ]);
   });
 
   it('names every wrong value once, with its flag and what it got', () => {

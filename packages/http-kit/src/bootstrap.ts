@@ -14,7 +14,11 @@ export const keyFiles = (dataDir: string) => ({
  * (mode 0600): the one time a key is on disk in clear, so a local user can start using the API.
  * Returns the file written, or undefined when keys existed already.
  */
-export async function ensureAdminKey(keys: ApiKeyStore, adminKeyFile: string, now: string): Promise<string | undefined> {
+export async function ensureAdminKey(
+  keys: ApiKeyStore,
+  adminKeyFile: string,
+  now: string,
+): Promise<string | undefined> {
   if ((await keys.list()).length > 0) return undefined;
   const { key, record } = generateApiKey('admin (first start)', ['admin'], now);
   mkdirSync(path.dirname(adminKeyFile), { recursive: true });

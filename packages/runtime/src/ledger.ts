@@ -4,7 +4,13 @@ import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LedgerEnv } from '@crm-ledger/config';
 import { systemClock, type Clock, type EventStore } from '@crm-ledger/core';
-import { createHttpServer, ensureAdminKey, fileApiKeyStore, keyFiles, type HttpApp } from '@crm-ledger/http-kit';
+import {
+  createHttpServer,
+  ensureAdminKey,
+  fileApiKeyStore,
+  keyFiles,
+  type HttpApp,
+} from '@crm-ledger/http-kit';
 import { startComponents, type LedgerComponent, type LedgerContext } from './component.js';
 
 export interface LedgerProcessOptions {
@@ -67,8 +73,15 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Runnin
     const abort = new AbortController();
     const context: LedgerContext = { config, logger, store, app, keys, dataDir, clock, signal: abort.signal };
     const started = await startComponents(options.components, context);
-    if (options.beforeListen !== undefined) await options.beforeListen(store);
-    await app.listen({ host: config.CRM_LEDGER_HOST, port: config.CRM_LEDGER_PORT });
+    try {
+      if (options.beforeListen !== undefined) await options.beforeListen(store);
+      await app.listen({ host: config.CRM_LEDGER_HOST, port: config.CRM_LEDGER_PORT });
+    } catch (err) {
+      await app.close();
+      abort.abort();
+      await started.stopAll();
+      throw err;
+    }
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return {

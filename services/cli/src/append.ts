@@ -7,7 +7,10 @@ export interface Written {
   duplicate: number;
 }
 
-export type Failure = { outcome: Exclude<CustomerOutcome, { status: 'appended' | 'duplicate' }>; index: number };
+export type Failure = {
+  outcome: Exclude<CustomerOutcome, { status: 'appended' | 'duplicate' }>;
+  index: number;
+};
 
 /**
  * Appends one customer's events atomically. If a batch mixes stored and new events (an import was
@@ -46,11 +49,18 @@ export async function appendResumable(
 function indexOf(events: readonly RawEnvelope[], outcome: CustomerOutcome): number {
   if (outcome.status !== 'conflict' || outcome.error.type !== 'IdempotencyConflict') return 0;
   const id = outcome.error.eventId;
-  return Math.max(0, events.findIndex((e) => e.eventId === id));
+  return Math.max(
+    0,
+    events.findIndex((e) => e.eventId === id),
+  );
 }
 
 /** Runs `tasks` with at most `limit` in flight (lets the store's group commit share fsyncs). */
-export async function inPool<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -26,9 +26,18 @@ interface Run {
 }
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -48,7 +57,13 @@ describe('crm-ledger', () => {
     const top = await run(['--help']);
     expect(top.code).toBe(0);
     for (const c of ['start', 'seed', 'import', 'keys']) expect(top.stdout).toContain(c);
-    for (const args of [['start', '--help'], ['seed', '--help'], ['import', '--help'], ['keys', '--help'], ['keys', 'create', '--help']]) {
+    for (const args of [
+      ['start', '--help'],
+      ['seed', '--help'],
+      ['import', '--help'],
+      ['keys', '--help'],
+      ['keys', 'create', '--help'],
+    ]) {
       const r = await run(args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/^Usage: crm-ledger/);
@@ -56,10 +71,13 @@ describe('crm-ledger', () => {
   });
 
   it('names every wrong configuration value and exits 2', async () => {
-    const r = await run(['start', '--log-level', 'loud'], { CRM_LEDGER_PORT: 'abc', CRM_LEDGER_DATA_DIR: freshDir() });
+    const r = await run(['start', '--log-level', 'loud'], {
+      CRM_LEDGER_PORT: 'abc',
+      CRM_LEDGER_DATA_DIR: freshDir(),
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("CRM_LEDGER_PORT (--port): must be a port number from 0 to 65535, got 'abc'");
-    expect(r.stderr).toContain("CRM_LEDGER_LOG_LEVEL (--log-level): must be one of");
+    expect(r.stderr).toContain('CRM_LEDGER_LOG_LEVEL (--log-level): must be one of');
     const seed = await run(['seed', '--customers', 'zero', '--data-dir', freshDir()]);
     expect(seed.code).toBe(2);
     expect(seed.stderr).toContain('--customers: must be a whole number');
@@ -80,24 +98,53 @@ describe('crm-ledger', () => {
     expect(await head(dataDir)).toBe(n);
   });
 
-  it.runIf(cdnowDir !== undefined)('imports CDNOW_sample (6,919 purchases) and re-imports it idempotently', async () => {
-    const dataDir = freshDir();
-    const file = path.join(cdnowDir!, 'CDNOW_sample.txt');
-    const first = await run(['import', file, '--format', 'cdnow-sample', '--data-dir', dataDir]);
-    expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('6919 lines, 6919 events appended, 0 already present');
-    expect(await head(dataDir)).toBe(6919);
-    const again = await run(['import', file, '--format', 'cdnow-sample', '--data-dir', dataDir]);
-    expect(again.stdout).toContain('6919 lines, 0 events appended, 6919 already present');
-    expect(await head(dataDir)).toBe(6919);
-  });
+  it.runIf(cdnowDir !== undefined)(
+    'imports CDNOW_sample (6,919 purchases) and re-imports it idempotently',
+    async () => {
+      const dataDir = freshDir();
+      const file = path.join(cdnowDir!, 'CDNOW_sample.txt');
+      const first = await run(['import', file, '--format', 'cdnow-sample', '--data-dir', dataDir]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain('6919 lines, 6919 events appended, 0 already present');
+      expect(await head(dataDir)).toBe(6919);
+      const again = await run(['import', file, '--format', 'cdnow-sample', '--data-dir', dataDir]);
+      expect(again.stdout).toContain('6919 lines, 0 events appended, 6919 already present');
+      expect(await head(dataDir)).toBe(6919);
+    },
+  );
 
   it('stops at a bad line with exit 1, naming it, and writes nothing of its batch', async () => {
     const dataDir = freshDir();
     const file = path.join(root, 'purchases.csv');
     const good = Array.from({ length: 6 }, (_, i) => line(`c-${i}`, '2024-01-0' + String(i + 1), '10.00'));
-    writeFileSync(file, ['customer,date,amount', ...good.slice(0, 5), good[5], line('c-9', '2024-02-30', '1.00'), line('c-7', '2024-01-01', '2')].join('\n') + '\n');
-    const args = ['import', file, '--format', 'csv', '--customer', 'customer', '--date', 'date', '--amount', 'amount', '--date-format', 'YYYY-MM-DD', '--batch-size', '6', '--data-dir', dataDir];
+    writeFileSync(
+      file,
+      [
+        'customer,date,amount',
+        ...good.slice(0, 5),
+        good[5],
+        line('c-9', '2024-02-30', '1.00'),
+        line('c-7', '2024-01-01', '2'),
+      ].join('\n') + '\n',
+    );
+    const args = [
+      'import',
+      file,
+      '--format',
+      'csv',
+      '--customer',
+      'customer',
+      '--date',
+      'date',
+      '--amount',
+      'amount',
+      '--date-format',
+      'YYYY-MM-DD',
+      '--batch-size',
+      '6',
+      '--data-dir',
+      dataDir,
+    ];
     const r = await run(args);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}:8: date '2024-02-30' is not a real calendar day`);
@@ -134,7 +181,16 @@ describe('crm-ledger', () => {
 
   it('creates, lists and revokes API keys, storing only hashes', async () => {
     const dataDir = freshDir();
-    const created = await run(['keys', 'create', '--name', 'shop', '--scopes', 'append,read', '--data-dir', dataDir]);
+    const created = await run([
+      'keys',
+      'create',
+      '--name',
+      'shop',
+      '--scopes',
+      'append,read',
+      '--data-dir',
+      dataDir,
+    ]);
     expect(created.code).toBe(0);
     const key = created.stdout.trim();
     expect(key).toMatch(/^crml_[a-f0-9]{12}_/);
@@ -142,17 +198,37 @@ describe('crm-ledger', () => {
     expect(file).not.toContain(key);
     expect(statSync(path.join(dataDir, 'api-keys.json')).mode & 0o777).toBe(0o600);
     const id = key.slice(5, 17);
-    expect((await run(['keys', 'list', '--data-dir', dataDir])).stdout).toMatch(new RegExp(`${id}\\s+append,read.*active`));
+    expect((await run(['keys', 'list', '--data-dir', dataDir])).stdout).toMatch(
+      new RegExp(`${id}\\s+append,read.*active`),
+    );
     expect((await run(['keys', 'revoke', id, '--data-dir', dataDir])).code).toBe(0);
     expect((await run(['keys', 'list', '--data-dir', dataDir])).stdout).toMatch(/revoked/);
-    expect((await run(['keys', 'create', '--name', 'x', '--scopes', 'write', '--data-dir', dataDir])).code).toBe(2);
+    expect(
+      (await run(['keys', 'create', '--name', 'x', '--scopes', 'write', '--data-dir', dataDir])).code,
+    ).toBe(2);
   });
 
   it('starts the ledger, seeds an empty store, writes the admin key (0600) and says where everything is', async () => {
     const dataDir = freshDir();
-    const child = spawn(process.execPath, [main, 'start', '--port', '0', '--seed-if-empty', '--seed-customers', '5', '--data-dir', dataDir, '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        main,
+        'start',
+        '--port',
+        '0',
+        '--seed-if-empty',
+        '--seed-customers',
+        '5',
+        '--data-dir',
+        dataDir,
+        '--log-level',
+        'warn',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const banner: string[] = [];
     const url = await new Promise<string>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`start exited with ${code}`)));
@@ -189,9 +265,13 @@ describe('crm-ledger', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     }
-    const restart = spawn(process.execPath, [main, 'start', '--port', '0', '--seed-if-empty', '--data-dir', dataDir, '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const restart = spawn(
+      process.execPath,
+      [main, 'start', '--port', '0', '--seed-if-empty', '--data-dir', dataDir, '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const second: string[] = [];
     await new Promise<void>((resolve) => {
       createInterface({ input: restart.stdout }).on('line', (l) => {

@@ -19,7 +19,13 @@ export interface ImportSummary {
 export type ImportResult =
   | { ok: true; summary: ImportSummary }
   /** Stopped at a bad line or a refused append; `writtenBefore` lines were written, the failing batch not. */
-  | { ok: false; summary: ImportSummary; lineNumber: number; message: string; batch: { from: number; to: number } };
+  | {
+      ok: false;
+      summary: ImportSummary;
+      lineNumber: number;
+      message: string;
+      batch: { from: number; to: number };
+    };
 
 async function* countingBytes(file: string, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
@@ -71,7 +77,13 @@ export async function importFile(
         summary.duplicate += r.written.duplicate;
       } else {
         const line = groups[g]![1][r.failure.index]?.lineNumber ?? batchStart;
-        return { ok: false, summary, lineNumber: line, message: describeFailure(r.failure), batch: { from: batchStart, to: summary.lines } };
+        return {
+          ok: false,
+          summary,
+          lineNumber: line,
+          message: describeFailure(r.failure),
+          batch: { from: batchStart, to: summary.lines },
+        };
       }
     }
     summary.events += batch.length;
@@ -81,7 +93,10 @@ export async function importFile(
   };
 
   try {
-    for await (const line of parseSource(countingBytes(file, (n) => (bytes += n)), parser)) {
+    for await (const line of parseSource(
+      countingBytes(file, (n) => (bytes += n)),
+      parser,
+    )) {
       summary.lines = line.lineNumber;
       if (line.kind === 'skipped') summary.skipped += 1;
       else if (line.kind === 'error') return failed(line, summary, batchStart);
@@ -102,7 +117,13 @@ export async function importFile(
 }
 
 function failed(line: LineError, summary: ImportSummary, batchStart: number): ImportResult {
-  return { ok: false, summary, lineNumber: line.lineNumber, message: line.message, batch: { from: batchStart, to: line.lineNumber } };
+  return {
+    ok: false,
+    summary,
+    lineNumber: line.lineNumber,
+    message: line.message,
+    batch: { from: batchStart, to: line.lineNumber },
+  };
 }
 
 /** The format a file name suggests. */

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { EventStore } from '@crm-ledger/core';
+import type { RawEnvelope } from '@crm-ledger/events';
 import { describeConflict } from '@crm-ledger/ingest-api';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { appendResumable, inPool, type Failure } from './append.js';
@@ -34,16 +35,21 @@ export function describeFailure(f: Failure): string {
  */
 export async function seedStore(store: EventStore, options: SeedOptions): Promise<SeedSummary> {
   const bar = new cliProgress.SingleBar(
-    { format: 'seed   [{bar}] {value}/{total} customers | {events} events | {eta_formatted} left', hideCursor: true, stream: process.stderr },
+    {
+      format: 'seed   [{bar}] {value}/{total} customers | {events} events | {eta_formatted} left',
+      hideCursor: true,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
   if (options.progress) bar.start(options.customers, 0, { events: 0 });
   const summary: SeedSummary = { customers: 0, appended: 0, duplicate: 0 };
-  const page: { customerId: string; events: import('@crm-ledger/events').RawEnvelope[] }[] = [];
+  const page: { customerId: string; events: RawEnvelope[] }[] = [];
   const flush = async () => {
     const results = await inPool(page, 8, (h) => appendResumable(store, h.customerId, h.events));
     for (const [i, r] of results.entries()) {
-      if (!r.ok) throw new Error(`seeding customer ${page[i]!.customerId} failed: ${describeFailure(r.failure)}`);
+      if (!r.ok)
+        throw new Error(`seeding customer ${page[i]!.customerId} failed: ${describeFailure(r.failure)}`);
       summary.appended += r.written.appended;
       summary.duplicate += r.written.duplicate;
     }

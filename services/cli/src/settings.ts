@@ -58,7 +58,9 @@ export function settingsFrom(flags: SharedFlags, env: NodeJS.ProcessEnv = proces
 export function option<T>(flag: string, schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  throw new UsageError([`${flag}: ${r.error.issues.map((i) => i.message).join('; ')}, got '${String(value)}'`]);
+  throw new UsageError([
+    `${flag}: ${r.error.issues.map((i) => i.message).join('; ')}, got '${String(value)}'`,
+  ]);
 }
 
 export const positiveInt = (max: number) =>
@@ -66,4 +68,9 @@ export const positiveInt = (max: number) =>
     .string()
     .regex(/^\d+$/, `must be a whole number from 1 to ${max}`)
     .transform(Number)
-    .pipe(z.int().min(1, `must be a whole number from 1 to ${max}`).max(max, `must be a whole number from 1 to ${max}`));
+    .pipe(
+      z
+        .int()
+        .min(1, `must be a whole number from 1 to ${max}`)
+        .max(max, `must be a whole number from 1 to ${max}`),
+    );

@@ -9,7 +9,10 @@ export function sqliteFile(dataDir: string): string {
   return path.join(path.resolve(dataDir), 'ledger.sqlite');
 }
 
-export function openStore(config: LedgerEnv, dataDir: string): Promise<{ store: EventStore; describe: string }> {
+export function openStore(
+  config: LedgerEnv,
+  dataDir: string,
+): Promise<{ store: EventStore; describe: string }> {
   const file = sqliteFile(dataDir);
   mkdirSync(path.dirname(file), { recursive: true });
   const store = openSqliteEventStore({
@@ -18,5 +21,8 @@ export function openStore(config: LedgerEnv, dataDir: string): Promise<{ store: 
     // the ingest API and the importers validate every event against the catalogue before appending
     validation: 'envelope',
   });
-  return Promise.resolve({ store, describe: `event store ${file} (SQLite, synchronous=${config.CRM_LEDGER_SQLITE_SYNCHRONOUS})` });
+  return Promise.resolve({
+    store,
+    describe: `event store ${file} (SQLite, synchronous=${config.CRM_LEDGER_SQLITE_SYNCHRONOUS})`,
+  });
 }

@@ -44,13 +44,27 @@ async function post(
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json' };
   const key = options.key === undefined ? admin : options.key;
   if (key !== null) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(url + route, { method: 'POST', headers, body: options.raw ?? JSON.stringify(body) });
+  const res = await fetch(url + route, {
+    method: 'POST',
+    headers,
+    body: options.raw ?? JSON.stringify(body),
+  });
   const text = await res.text();
-  return { status: res.status, body: text.length > 0 ? (JSON.parse(text) as unknown) : undefined, headers: res.headers };
+  return {
+    status: res.status,
+    body: text.length > 0 ? (JSON.parse(text) as unknown) : undefined,
+    headers: res.headers,
+  };
 }
 
 /** Posts, expects an error status with the stable error shape and code, and checks nothing was appended. */
-async function rejected(status: number, code: string, route: string, body: unknown, options: Parameters<typeof post>[2] = {}) {
+async function rejected(
+  status: number,
+  code: string,
+  route: string,
+  body: unknown,
+  options: Parameters<typeof post>[2] = {},
+) {
   const before = await head();
   const res = await post(route, body, options);
   expect(res.status).toBe(status);
@@ -141,31 +155,50 @@ describe('the ingest service over HTTP', () => {
   it('rejects the same eventId with other content: 409 idempotency_conflict', async () => {
     const event = purchase('carol');
     expect((await post('/v1/events', event)).status).toBe(201);
-    await rejected(409, 'idempotency_conflict', '/v1/events', { ...event, data: { ...event.data as object, orderId: 'other' } });
+    await rejected(409, 'idempotency_conflict', '/v1/events', {
+      ...event,
+      data: { ...(event.data as object), orderId: 'other' },
+    });
   });
 
   it('enforces the expected revision: 409 wrong_expected_revision', async () => {
-    const first = await post('/v1/customers/dave/events', { events: [purchase('dave')], expectedRevision: 'no_stream' });
+    const first = await post('/v1/customers/dave/events', {
+      events: [purchase('dave')],
+      expectedRevision: 'no_stream',
+    });
     expect(first.status).toBe(201);
     const e = await rejected(409, 'wrong_expected_revision', '/v1/customers/dave/events', {
       events: [purchase('dave')],
       expectedRevision: 'no_stream',
     });
     expect(e.error.message).toMatch(/revision 0/);
-    const next = await post('/v1/customers/dave/events', { events: [purchase('dave'), purchase('dave')], expectedRevision: 0 });
+    const next = await post('/v1/customers/dave/events', {
+      events: [purchase('dave'), purchase('dave')],
+      expectedRevision: 0,
+    });
     expect(next.status).toBe(201);
     expect(next.body).toMatchObject({ nextExpectedRevision: 2 });
   });
 
   it('rejects a customer batch with one invalid event as a whole, naming the item: 400 with zod issues', async () => {
-    const bad = { ...purchase('erin'), data: { orderId: 'o-1', amount: { amountMinor: -1, currency: 'EUR' } } };
-    const e = await rejected(400, 'invalid_request', '/v1/customers/erin/events', { events: [purchase('erin'), bad] });
+    const bad = {
+      ...purchase('erin'),
+      data: { orderId: 'o-1', amount: { amountMinor: -1, currency: 'EUR' } },
+    };
+    const e = await rejected(400, 'invalid_request', '/v1/customers/erin/events', {
+      events: [purchase('erin'), bad],
+    });
     expect(e.error.issues?.[0]?.path).toEqual(['events', 1, 'data', 'amount', 'amountMinor']);
   });
 
   it('rejects events of another customer in a customer batch', async () => {
-    const e = await rejected(400, 'invalid_request', '/v1/customers/erin/events', { events: [purchase('erin'), purchase('frank')] });
-    expect(e.error.issues?.[0]).toMatchObject({ path: ['events', 1, 'customerId'], code: 'customer_mismatch' });
+    const e = await rejected(400, 'invalid_request', '/v1/customers/erin/events', {
+      events: [purchase('erin'), purchase('frank')],
+    });
+    expect(e.error.issues?.[0]).toMatchObject({
+      path: ['events', 1, 'customerId'],
+      code: 'customer_mismatch',
+    });
   });
 
   it('rejects unknown fields, malformed JSON and empty batches with 400', async () => {
@@ -176,8 +209,12 @@ describe('the ingest service over HTTP', () => {
 
   it('bounds the body (413) and the events per request (400)', async () => {
     const big = { ...purchase('hal'), source: 'x'.repeat(100) };
-    await rejected(413, 'payload_too_large', '/v1/events/batch', { events: Array.from({ length: 300 }, () => big) });
-    const e = await rejected(400, 'invalid_request', '/v1/events/batch', { events: Array.from({ length: 51 }, () => purchase('hal')) });
+    await rejected(413, 'payload_too_large', '/v1/events/batch', {
+      events: Array.from({ length: 300 }, () => big),
+    });
+    const e = await rejected(400, 'invalid_request', '/v1/events/batch', {
+      events: Array.from({ length: 51 }, () => purchase('hal')),
+    });
     expect(e.error.issues?.[0]?.path).toEqual(['events']);
   });
 
@@ -185,7 +222,9 @@ describe('the ingest service over HTTP', () => {
     const none = await post('/v1/events', purchase('ivy'), { key: null });
     expect(none.headers.get('www-authenticate')).toMatch(/Bearer/);
     await rejected(401, 'unauthenticated', '/v1/events', purchase('ivy'), { key: null });
-    await rejected(403, 'forbidden', '/v1/events', purchase('ivy'), { key: 'crml_000000000000_' + 'a'.repeat(43) });
+    await rejected(403, 'forbidden', '/v1/events', purchase('ivy'), {
+      key: 'crml_000000000000_' + 'a'.repeat(43),
+    });
     await rejected(403, 'forbidden', '/v1/events', purchase('ivy'), { key: 'not-a-key' });
     await rejected(403, 'forbidden', '/v1/events', purchase('ivy'), { key: keys.revoked! });
     const e = await rejected(403, 'forbidden', '/v1/events', purchase('ivy'), { key: keys.read! });
@@ -193,8 +232,14 @@ describe('the ingest service over HTTP', () => {
   });
 
   it('accepts only JSON: 415 otherwise', async () => {
-    await rejected(415, 'unsupported_media_type', '/v1/events', undefined, { contentType: 'text/plain', raw: 'hello' });
-    await rejected(415, 'unsupported_media_type', '/v1/events', undefined, { contentType: 'application/xml', raw: '<a/>' });
+    await rejected(415, 'unsupported_media_type', '/v1/events', undefined, {
+      contentType: 'text/plain',
+      raw: 'hello',
+    });
+    await rejected(415, 'unsupported_media_type', '/v1/events', undefined, {
+      contentType: 'application/xml',
+      raw: '<a/>',
+    });
   });
 
   it('appends a batch across customers atomically per customer and reports every item (207 when mixed)', async () => {
@@ -206,8 +251,18 @@ describe('the ingest service over HTTP', () => {
     const items = [jay[0], purchase('kim'), badLou, jay[1], purchase('lou'), existing];
     const res = await post('/v1/events/batch', { events: items, expectedRevisions: { kim: 5 } });
     expect(res.status).toBe(207);
-    const body = res.body as { results: { index: number; status: string; code?: string; issues?: unknown[] }[]; counts: unknown };
-    expect(body.results.map((r) => r.status)).toEqual(['appended', 'conflict', 'invalid', 'appended', 'invalid', 'duplicate']);
+    const body = res.body as {
+      results: { index: number; status: string; code?: string; issues?: unknown[] }[];
+      counts: unknown;
+    };
+    expect(body.results.map((r) => r.status)).toEqual([
+      'appended',
+      'conflict',
+      'invalid',
+      'appended',
+      'invalid',
+      'duplicate',
+    ]);
     expect(body.results[1]?.code).toBe('wrong_expected_revision');
     expect(body.results[2]?.issues).toBeDefined();
     expect(body.counts).toEqual({ appended: 2, duplicate: 1, conflict: 1, invalid: 2, unavailable: 0 });

@@ -18,7 +18,9 @@ new Command('crm-ledger-ingest')
   .action(async () => {
     const config = loadConfig(LedgerEnv, process.env);
     if (E.isLeft(config)) {
-      process.stderr.write(`crm-ledger-ingest: invalid configuration:\n${config.left.map((l) => `  ${l}`).join('\n')}\n`);
+      process.stderr.write(
+        `crm-ledger-ingest: invalid configuration:\n${config.left.map((l) => `  ${l}`).join('\n')}\n`,
+      );
       process.exit(2);
     }
     const logger = pino({ name: 'crm-ledger-ingest', level: config.right.CRM_LEDGER_LOG_LEVEL });
@@ -28,11 +30,15 @@ new Command('crm-ledger-ingest')
       components: [ingestComponent],
       openStore: (dataDir) => {
         const file = path.join(dataDir, 'ledger.sqlite');
-        const store = openSqliteEventStore({ file, synchronous: config.right.CRM_LEDGER_SQLITE_SYNCHRONOUS, validation: 'envelope' });
+        const store = openSqliteEventStore({
+          file,
+          synchronous: config.right.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+          validation: 'envelope',
+        });
         return Promise.resolve({ store, describe: `event store ${file} (SQLite)` });
       },
     });
-    onShutdownSignal(logger, ledger.stop);
+    onShutdownSignal(logger, () => ledger.stop());
     logger.info(
       { url: ledger.url, dataDir: ledger.dataDir, adminKeyFile: ledger.adminKeyFile },
       `ingest API listening on ${ledger.url}; ${ledger.storeDescription}`,
@@ -40,6 +46,8 @@ new Command('crm-ledger-ingest')
   })
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    process.stderr.write(`crm-ledger-ingest: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `crm-ledger-ingest: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   });

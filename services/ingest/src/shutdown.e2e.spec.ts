@@ -32,7 +32,11 @@ function slowStore(store: EventStore, onAppendStarted: () => void): EventStore {
 
 describe('graceful shutdown', () => {
   it('finishes an in-flight append before the store closes, and refuses new requests meanwhile', async () => {
-    const config = loadConfig(LedgerEnv, { CRM_LEDGER_DATA_DIR: dir, CRM_LEDGER_PORT: '0', CRM_LEDGER_LOG_LEVEL: 'silent' });
+    const config = loadConfig(LedgerEnv, {
+      CRM_LEDGER_DATA_DIR: dir,
+      CRM_LEDGER_PORT: '0',
+      CRM_LEDGER_LOG_LEVEL: 'silent',
+    });
     if (E.isLeft(config)) throw new Error(config.left.join('\n'));
     let appendStarted!: () => void;
     const started = new Promise<void>((r) => (appendStarted = r));
@@ -41,7 +45,8 @@ describe('graceful shutdown', () => {
       config: config.right,
       logger: pino({ level: 'silent' }),
       components: [ingestComponent],
-      openStore: () => Promise.resolve({ store: slowStore(openSqliteEventStore({ file }), appendStarted), describe: file }),
+      openStore: () =>
+        Promise.resolve({ store: slowStore(openSqliteEventStore({ file }), appendStarted), describe: file }),
     });
     const key = readFileSync(path.join(dir, 'admin.key'), 'utf8').trim();
     const event = {

@@ -36,14 +36,26 @@ interface ImportFlags extends SharedFlags {
 const FORMATS = ['ndjson', 'csv', 'cdnow-master', 'cdnow-sample'] as const;
 
 const column = (flag: string, v: string | undefined): ColumnRef | undefined =>
-  v === undefined ? undefined : /^\d+$/.test(v) ? option(flag, z.int().min(1, 'columns count from 1'), Number(v)) : v;
+  v === undefined
+    ? undefined
+    : /^\d+$/.test(v)
+      ? option(flag, z.int().min(1, 'columns count from 1'), Number(v))
+      : v;
 
-const DELIMITERS: Record<string, string> = { comma: ',', semicolon: ';', tab: '\t', pipe: '|', whitespace: 'whitespace' };
+const DELIMITERS: Record<string, string> = {
+  comma: ',',
+  semicolon: ';',
+  tab: '\t',
+  pipe: '|',
+  whitespace: 'whitespace',
+};
 
 function csvOptions(file: string, f: ImportFlags): PurchaseCsvOptions {
   const missing = (['customer', 'date', 'amount'] as const).filter((k) => f[k] === undefined);
   if (missing.length > 0) {
-    throw new UsageError([`--format csv needs the column mapping: ${missing.map((m) => `--${m} <column>`).join(', ')} (a header name or a 1-based position)`]);
+    throw new UsageError([
+      `--format csv needs the column mapping: ${missing.map((m) => `--${m} <column>`).join(', ')} (a header name or a 1-based position)`,
+    ]);
   }
   const orderId = column('--order-id', f.orderId);
   const quantity = column('--quantity', f.quantity);
@@ -67,13 +79,19 @@ function csvOptions(file: string, f: ImportFlags): PurchaseCsvOptions {
 
 function parserFor(file: string, f: ImportFlags): LineParser {
   const format = f.format ?? formatFromName(file);
-  if (format === undefined) throw new UsageError([`--format: cannot tell the format of ${file}; give one of ${FORMATS.join(', ')}`]);
+  if (format === undefined)
+    throw new UsageError([`--format: cannot tell the format of ${file}; give one of ${FORMATS.join(', ')}`]);
   const fmt = option('--format', z.enum(FORMATS), format);
   if (fmt === 'ndjson') return ndjsonParser;
-  const csv = fmt === 'csv' ? csvOptions(file, f) : { ...PRESETS[fmt], ...(f.source === undefined ? {} : { source: f.source }) };
+  const csv =
+    fmt === 'csv'
+      ? csvOptions(file, f)
+      : { ...PRESETS[fmt], ...(f.source === undefined ? {} : { source: f.source }) };
   const parser = createPurchaseCsvParser(csv);
   if (E.isLeft(parser)) {
-    throw new UsageError(parser.left.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`));
+    throw new UsageError(
+      parser.left.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`),
+    );
   }
   return parser.right;
 }
@@ -87,11 +105,23 @@ export function importCommand(): Command {
         'Event ids are deterministic: importing the same file again writes nothing new.',
     )
     .argument('<file>', 'the file to import')
-    .addOption(new Option('--format <format>', 'ndjson | csv | cdnow-master | cdnow-sample (default: from the extension)'))
-    .option('--batch-size <lines>', 'lines per batch: each batch is validated whole before any of it is written', '1000')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'ndjson | csv | cdnow-master | cdnow-sample (default: from the extension)',
+      ),
+    )
+    .option(
+      '--batch-size <lines>',
+      'lines per batch: each batch is validated whole before any of it is written',
+      '1000',
+    )
     .option('--customer <column>', 'CSV: column of the customer id (header name or 1-based position)')
     .option('--date <column>', 'CSV: column of the purchase date')
-    .option('--amount <column>', 'CSV: column of the amount in major units (12.34), stored in minor units (1234)')
+    .option(
+      '--amount <column>',
+      'CSV: column of the amount in major units (12.34), stored in minor units (1234)',
+    )
     .option('--order-id <column>', 'CSV: column of the order id (default: the derived event id)')
     .option('--quantity <column>', 'CSV: column of the quantity (0 or empty: none)')
     .option('--currency-column <column>', 'CSV: column of the ISO 4217 currency (default: --currency)')
@@ -99,7 +129,10 @@ export function importCommand(): Command {
     .option('--date-format <format>', `CSV: ${DateFormat.options.join(' | ')}`, 'ISO')
     .option('--delimiter <d>', 'CSV: a character, or comma | semicolon | tab | pipe | whitespace', ',')
     .option('--no-header', 'CSV: the first line is a record, not column names (columns by position)')
-    .option('--source <name>', "names the source in each event and in the derived event ids (default: the file's name; cdnow presets: cdnow)")
+    .option(
+      '--source <name>',
+      "names the source in each event and in the derived event ids (default: the file's name; cdnow presets: cdnow)",
+    )
     .addHelpText(
       'after',
       `

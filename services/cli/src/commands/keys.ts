@@ -22,11 +22,24 @@ export function keysCommand(): Command {
     .option('--scopes <list>', 'comma-separated: append, read, admin', 'append')
     .action(async (opts: SharedFlags & { name: string; scopes: string }) => {
       const store = keyStoreOf(opts);
-      const name = option('--name', z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters'), opts.name);
-      const scopes = option('--scopes', z.array(Scope).min(1), opts.scopes.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+      const name = option(
+        '--name',
+        z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters'),
+        opts.name,
+      );
+      const scopes = option(
+        '--scopes',
+        z.array(Scope).min(1),
+        opts.scopes
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+      );
       const { key, record } = generateApiKey(name, scopes, systemClock.now());
       await store.add(record);
-      process.stderr.write(`created key ${record.id} (${record.scopes.join(', ')}) for "${record.name}"; it is shown only now:\n`);
+      process.stderr.write(
+        `created key ${record.id} (${record.scopes.join(', ')}) for "${record.name}"; it is shown only now:\n`,
+      );
       process.stdout.write(key + '\n');
     });
   dataDirOption(keys.command('list'))
@@ -35,10 +48,17 @@ export function keysCommand(): Command {
     .action(async (opts: SharedFlags & { json?: boolean }) => {
       const list = await keyStoreOf(opts).list();
       if (opts.json === true) {
-        process.stdout.write(JSON.stringify(list.map(({ hash: _hash, ...rest }) => rest), null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(
+            list.map(({ hash: _hash, ...rest }) => rest),
+            null,
+            2,
+          ) + '\n',
+        );
         return;
       }
-      if (list.length === 0) process.stdout.write('no keys (crm-ledger start creates an admin key on first start)\n');
+      if (list.length === 0)
+        process.stdout.write('no keys (crm-ledger start creates an admin key on first start)\n');
       for (const k of list) {
         process.stdout.write(
           `${k.id}  ${k.scopes.join(',').padEnd(18)} ${k.createdAt}  ${k.revokedAt === undefined ? 'active ' : `revoked ${k.revokedAt}`}  ${k.name}\n`,

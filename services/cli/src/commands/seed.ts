@@ -16,7 +16,11 @@ export function seedCommand(): Command {
     .action(async (opts: SharedFlags & { customers: string; seed: string }) => {
       const config = settingsFrom(opts);
       const customers = option('--customers', positiveInt(1_000_000), opts.customers);
-      const seed = option('--seed', z.string().regex(/^\d+$/, 'must be a whole number').transform(Number), opts.seed);
+      const seed = option(
+        '--seed',
+        z.string().regex(/^\d+$/, 'must be a whole number').transform(Number),
+        opts.seed,
+      );
       const { store, describe } = await openStore(config, config.CRM_LEDGER_DATA_DIR);
       try {
         const started = Date.now();

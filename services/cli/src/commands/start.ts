@@ -30,9 +30,15 @@ export function startCommand(): Command {
     )
     .option('--host <host>', 'interface to listen on (env CRM_LEDGER_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free port (env CRM_LEDGER_PORT, default 4100)')
-    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env CRM_LEDGER_LOG_LEVEL, default info)')
+    .option(
+      '--log-level <level>',
+      'fatal | error | warn | info | debug | trace | silent (env CRM_LEDGER_LOG_LEVEL, default info)',
+    )
     .option('--body-limit <size>', 'largest request body, e.g. 4mb (env CRM_LEDGER_BODY_LIMIT)')
-    .option('--max-events-per-batch <n>', 'most events per request (env CRM_LEDGER_MAX_EVENTS_PER_BATCH, default 1000)')
+    .option(
+      '--max-events-per-batch <n>',
+      'most events per request (env CRM_LEDGER_MAX_EVENTS_PER_BATCH, default 1000)',
+    )
     .option('--seed-if-empty', 'write the synthetic demo history when the event store is empty')
     .option('--seed-customers <n>', 'customers of the demo history (about 100 events each)', '1000')
     .action(async (opts: SharedFlags & { seedIfEmpty?: boolean; seedCustomers: string }) => {
@@ -52,7 +58,7 @@ export function startCommand(): Command {
           seeded = `seeded the empty store with ${s.appended} demo events of ${s.customers} customers`;
         },
       });
-      onShutdownSignal(logger, ledger.stop);
+      onShutdownSignal(logger, () => ledger.stop());
       const rel = (p: string) => path.relative(process.cwd(), p) || '.';
       const lines = [
         `crm-ledger listening on ${ledger.url}`,
