@@ -188,17 +188,28 @@ export class SqliteReadModel implements ReadModelStore {
     return Promise.resolve(this.checkpointSync(projection, target));
   }
 
-  private upsertStmt(t: TableInfo, target: Target): Database.Statement {
-    const cols = t.spec.columns.map((c) => c.name);
-    return this.stmt(
-      `INSERT OR REPLACE INTO ${physical(t.spec.name, target)} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-    );
-  }
+  /** Upsert and delete statements per physical table: built once, reused for every row. */
+  private readonly writeStatements = new Map<
+    string,
+    { upsert: Database.Statement; del: Database.Statement }
+  >();
 
-  private deleteStmt(t: TableInfo, target: Target): Database.Statement {
-    return this.stmt(
-      `DELETE FROM ${physical(t.spec.name, target)} WHERE ${t.spec.primaryKey.map((k) => `${k} = ?`).join(' AND ')}`,
-    );
+  private writeStmts(t: TableInfo, target: Target): { upsert: Database.Statement; del: Database.Statement } {
+    const name = physical(t.spec.name, target);
+    let w = this.writeStatements.get(name);
+    if (w === undefined) {
+      const cols = t.spec.columns.map((c) => c.name);
+      w = {
+        upsert: this.db.prepare(
+          `INSERT OR REPLACE INTO ${name} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+        ),
+        del: this.db.prepare(
+          `DELETE FROM ${name} WHERE ${t.spec.primaryKey.map((k) => `${k} = ?`).join(' AND ')}`,
+        ),
+      };
+      this.writeStatements.set(name, w);
+    }
+    return w;
   }
 
   private readonly applyTx = (writes: readonly ProjectionWrite[]): void => {
@@ -217,9 +228,9 @@ export class SqliteReadModel implements ReadModelStore {
           const row = change.row;
           const values: CellValue[] = new Array<CellValue>(t.spec.columns.length);
           for (let i = 0; i < t.spec.columns.length; i++) values[i] = row[t.spec.columns[i]!.name] ?? null;
-          this.upsertStmt(t, target).run(values);
+          this.writeStmts(t, target).upsert.run(values);
         } else {
-          this.deleteStmt(t, target).run(t.spec.primaryKey.map((k) => change.key[k] ?? null));
+          this.writeStmts(t, target).del.run(t.spec.primaryKey.map((k) => change.key[k] ?? null));
         }
       }
       const moved = this.stmt(
@@ -308,6 +319,7 @@ export class SqliteReadModel implements ReadModelStore {
       this.db.exec(`DROP TABLE IF EXISTS ${physical(checkIdent(t.name), 'shadow')}`);
     this.db.prepare("DELETE FROM readmodel_projections WHERE name = ? AND target = 'shadow'").run(projection);
     this.statements.clear();
+    this.writeStatements.clear();
   }
 
   rebuildInProgress(projection: string): Promise<boolean> {
@@ -343,6 +355,7 @@ export class SqliteReadModel implements ReadModelStore {
         .run(projection, spec.version, shadow, JSON.stringify(spec));
     })();
     this.statements.clear();
+    this.writeStatements.clear();
     this.register(spec);
     return;
   }
