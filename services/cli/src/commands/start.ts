@@ -54,7 +54,9 @@ export function startCommand(): Command {
         extraSchemas: catalogueComponents(),
         beforeListen: async (store) => {
           if (opts.seedIfEmpty !== true || (await store.headPosition()) > 0) return;
-          process.stderr.write(`the event store is empty: seeding a demo history of ${seedCustomers} customers...\n`);
+          process.stderr.write(
+            `the event store is empty: seeding a demo history of ${seedCustomers} customers...\n`,
+          );
           const s = await seedStore(store, { customers: seedCustomers, seed: 1, progress: true });
           seeded = `seeded the empty store with ${s.appended} demo events of ${s.customers} customers`;
         },
