@@ -1,0 +1,3 @@
+export * from './purchase-days.js';
+export * from './fit.js';
+export * from './from-store.js';
