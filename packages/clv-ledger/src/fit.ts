@@ -62,7 +62,8 @@ export function summarise(
   for (const [customerId, days] of tally.byCustomer) {
     const s = rfmFromDayRevenue(days, window);
     if (E.isLeft(s)) return s;
-    if (s.right !== undefined) out.set(customerId, { ...s.right, monetaryValue: s.right.monetaryValue / perMajor });
+    if (s.right !== undefined)
+      out.set(customerId, { ...s.right, monetaryValue: s.right.monetaryValue / perMajor });
   }
   return E.right(out);
 }
@@ -85,7 +86,11 @@ export function fitClvModels(
     for (const d of Object.keys(days)) if (d < firstPurchaseDay) firstPurchaseDay = d;
   const record: ClvFitRecord = {
     fittedAt,
-    window: { firstPurchaseDay, observationEnd: options.observationEnd, daysPerUnit: options.daysPerUnit ?? 7 },
+    window: {
+      firstPurchaseDay,
+      observationEnd: options.observationEnd,
+      daysPerUnit: options.daysPerUnit ?? 7,
+    },
     currency: options.currency,
     minorPerMajor: options.minorPerMajor ?? 100,
     bgNbd: {
@@ -94,7 +99,11 @@ export function fitClvModels(
       customers: bg.right.customers,
       repeatBuyers: bg.right.repeatBuyers,
     },
-    gammaGamma: { params: gg.right.params, logLikelihood: gg.right.logLikelihood, customers: gg.right.customers },
+    gammaGamma: {
+      params: gg.right.params,
+      logLikelihood: gg.right.logLikelihood,
+      customers: gg.right.customers,
+    },
     data: { purchases: tally.purchases, afterWindow: tally.afterWindow, otherCurrency: tally.otherCurrency },
   };
   return E.right({ record, summaries: summaries.right });

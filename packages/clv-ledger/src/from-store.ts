@@ -29,7 +29,11 @@ export async function tallyPurchases(
       if (stored.event.type !== 'PurchaseMade') continue;
       const event = parseEvent(stored.event);
       if (E.isLeft(event))
-        return E.left({ type: 'UnreadableEvent', globalPosition: stored.globalPosition, issues: event.left.issues });
+        return E.left({
+          type: 'UnreadableEvent',
+          globalPosition: stored.globalPosition,
+          issues: event.left.issues,
+        });
       addToTally(tally, event.right, options.observationEnd, options.currency);
     }
   }
