@@ -44,7 +44,7 @@ describe.runIf(cdnowDir !== undefined)(
 
     beforeAll(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'clv-cdnow-'));
-      const store = await openSqliteEventStore({ file: path.join(dir, 'ledger.db'), synchronous: 'normal' });
+      const store = openSqliteEventStore({ file: path.join(dir, 'ledger.db'), synchronous: 'normal' });
       try {
         // 1. Import every line of the raw purchases as PurchaseMade events (the ingest engineer's CDNOW preset).
         const parser = right(createPurchaseCsvParser(cdnowSample));
