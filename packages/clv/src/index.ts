@@ -7,3 +7,4 @@ export * from './gamma-gamma.js';
 export * from './clv.js';
 export * from './subscription.js';
 export * from './calibration.js';
+export * from './simulate.js';
