@@ -1,3 +1,4 @@
 export * from './purchase-days.js';
 export * from './fit.js';
 export * from './from-store.js';
+export * from './score.js';
