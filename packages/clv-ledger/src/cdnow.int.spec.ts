@@ -131,6 +131,7 @@ describe.runIf(cdnowDir !== undefined)(
     it('fits the published Gamma-Gamma parameters within 1% on the 946 repeat buyers: p 6.25, q 3.74, v 15.44', () => {
       const { params, customers } = record.gammaGamma;
       expect(customers).toBe(946);
+      expect(record.gammaGamma.zeroSpendRepeatBuyers).toBe(0);
       within(params.p, 6.25, 0.01);
       within(params.q, 3.74, 0.01);
       within(params.v, 15.44, 0.01);

@@ -47,6 +47,8 @@ export interface ClvFitRecord {
     readonly params: GammaGammaParams;
     readonly logLikelihood: number;
     readonly customers: number;
+    /** Repeat buyers left out of the spend fit because their repeat purchases were worth 0 (free items). */
+    readonly zeroSpendRepeatBuyers: number;
   };
   readonly data: { readonly purchases: number; readonly afterWindow: number; readonly otherCurrency: number };
 }
@@ -79,7 +81,10 @@ export function fitClvModels(
   const rows = [...summaries.right.values()];
   const bg = fitBgNbd(rows, options.bgNbd);
   if (E.isLeft(bg)) return bg;
-  const gg = fitGammaGamma(rows, options.gammaGamma);
+  // The spend model takes logarithms of the mean repeat spend: repeat buyers whose repeat purchases were
+  // all free (CDNOW_master has some) carry no spend information for it and are left out, counted.
+  const spendRows = rows.filter((r) => r.frequency === 0 || r.monetaryValue > 0);
+  const gg = fitGammaGamma(spendRows, options.gammaGamma);
   if (E.isLeft(gg)) return gg;
   let firstPurchaseDay = options.observationEnd;
   for (const days of tally.byCustomer.values())
@@ -103,6 +108,7 @@ export function fitClvModels(
       params: gg.right.params,
       logLikelihood: gg.right.logLikelihood,
       customers: gg.right.customers,
+      zeroSpendRepeatBuyers: rows.length - spendRows.length,
     },
     data: { purchases: tally.purchases, afterWindow: tally.afterWindow, otherCurrency: tally.otherCurrency },
   };

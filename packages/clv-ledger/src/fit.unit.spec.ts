@@ -86,6 +86,30 @@ describe('fit records and scores', () => {
     expect(score.right.clv).toBeGreaterThan(0);
   });
 
+  it('leaves repeat buyers whose repeat purchases were free out of the spend fit, and counts them', () => {
+    const rows = simulateBgNbd({ r: 0.5, alpha: 5, a: 0.8, b: 2.5 }, 400, () => 30, 5);
+    const u = seededUniform(3);
+    const t = newTally();
+    const endMs = Date.parse(`${END}T00:00:00Z`);
+    let free = 0;
+    rows.forEach((r, i) => {
+      const day = (weeks: number) =>
+        new Date(endMs - Math.round((30 - weeks) * 7) * 86_400_000).toISOString();
+      const zero = r.frequency > 0 && i % 10 === 0;
+      if (zero) free++;
+      addToTally(t, purchase(`c${i}`, day(0), 1000), END, 'USD');
+      for (let k = 1; k <= r.frequency; k++) {
+        const amount = zero ? 0 : Math.round(100 * sampleGamma(6, u) * 5);
+        addToTally(t, purchase(`c${i}`, day((r.recency * k) / r.frequency), amount), END, 'USD');
+      }
+    });
+    const fit = fitClvModels(t, { observationEnd: END, currency: 'USD' }, 'now');
+    if (E.isLeft(fit)) throw new Error(JSON.stringify(fit.left));
+    expect(free).toBeGreaterThan(0);
+    expect(fit.right.record.gammaGamma.zeroSpendRepeatBuyers).toBe(free);
+    expect(fit.right.record.gammaGamma.customers).toBe(fit.right.record.bgNbd.repeatBuyers - free);
+  });
+
   it('passes the fit errors through as data', () => {
     const t = newTally();
     addToTally(t, purchase('c1', '1997-01-01T00:00:00Z', 100), END, 'USD');
