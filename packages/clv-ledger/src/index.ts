@@ -3,3 +3,4 @@ export * from './fit.js';
 export * from './from-store.js';
 export * from './score.js';
 export * from './value-view.js';
+export * from './distribution.js';
