@@ -37,7 +37,7 @@ function groupByTopic(messages: readonly OutgoingMessage[]) {
   for (const m of messages) {
     let list = byTopic.get(m.topic);
     if (list === undefined) byTopic.set(m.topic, (list = []));
-    list.push({ key: m.key, value: m.value, headers: m.headers as Record<string, string> });
+    list.push({ key: m.key, value: m.value, headers: m.headers });
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }
