@@ -138,3 +138,38 @@ describe('chunkBySize', () => {
     expect(oneEach).toHaveLength(messages.length);
   });
 });
+
+describe('a profile update that changed only personal data', () => {
+  const update: StoredEvent = {
+    globalPosition: 9,
+    streamName: 'customer-c-9',
+    revision: 1,
+    recordedAt: '2025-01-01T00:00:00.000Z',
+    event: {
+      eventId: '00000000-0000-4000-8000-000000000999',
+      type: 'CustomerProfileUpdated',
+      schemaVersion: 1,
+      customerId: 'c-9',
+      occurredAt: '2024-02-01T00:00:00.000Z',
+      data: { email: 'new@example.com' },
+    },
+  };
+
+  it('is published with empty data and still decodes, because the relay said what it removed', () => {
+    const message = encode(update);
+    expect(JSON.parse(message.value)).toMatchObject({ data: {} });
+    expect(decodeMessage(asIncoming(message))).toMatchObject({
+      _tag: 'Right',
+      right: { redacted: ['email'], event: { type: 'CustomerProfileUpdated', data: {} } },
+    });
+  });
+
+  it('is invalid without the redaction header: empty data is not a valid update', () => {
+    const message = encode(update);
+    const { [HEADERS.redacted]: _dropped, ...headers } = message.headers;
+    expect(decodeMessage({ ...asIncoming(message), headers })).toMatchObject({
+      _tag: 'Left',
+      left: { reason: 'invalid_event' },
+    });
+  });
+});
