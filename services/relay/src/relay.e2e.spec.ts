@@ -35,7 +35,7 @@ function rng(seed: number) {
 
 let dir: string;
 let ledgerFile: string;
-let ledger: StoredEvent[] = [];
+const ledger: StoredEvent[] = [];
 
 /** Seeds a ledger with a synthetic history, appended in the order things happened (customers interleaved). */
 beforeAll(async () => {
