@@ -58,6 +58,7 @@ describe('encodeEvent', () => {
       ce_time: stored[3]!.event.occurredAt,
       ce_specversion: '1.0',
       'content-type': 'application/json',
+      ce_dataschema: 'https://crm-ledger.dev/schemas/TicketResolved.v1.schema.json',
       ce_schemaversion: '1',
       ce_globalposition: '4',
       ce_recordedat: '2025-01-01T00:00:00.000Z',
