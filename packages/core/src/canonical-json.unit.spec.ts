@@ -17,3 +17,14 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson({ f: () => 1 })).toThrow(TypeError);
   });
 });
+
+describe('canonicalJson escaping', () => {
+  it('escapes strings and keys exactly as JSON.stringify does', () => {
+    const tricky = ['plain', 'quote"', 'back\\slash', 'tab\t', 'é', '\u2028', '😀', '\ud800', ''];
+    for (const s of tricky) {
+      expect(canonicalJson(s)).toBe(JSON.stringify(s));
+      expect(canonicalJson({ [s]: 1 })).toBe(`{${JSON.stringify(s)}:1}`);
+    }
+    expect(canonicalJson([1, undefined, -0, 1e21])).toBe(JSON.stringify([1, null, 0, 1e21]));
+  });
+});

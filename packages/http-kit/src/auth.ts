@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticate, type ApiKeyStore, type Scope } from './api-keys.js';
+import { sendError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Public id of the API key that authenticated the request (safe to log). */
+    apiKeyId?: string;
+  }
+}
+
+/** The key a request presents: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
+export function presentedKey(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return m?.[1] ?? '';
+  }
+  const header = req.headers['x-api-key'];
+  return typeof header === 'string' ? header.trim() : undefined;
+}
+
+/**
+ * An `onRequest` hook that lets a request through only with a key holding `scope` (or `admin`).
+ * It runs before the body is read, so unauthenticated requests cost no parsing.
+ * 401 when no key is presented; 403 when the key is unknown, revoked or lacks the scope.
+ */
+export function requireScope(keys: ApiKeyStore, scope: Scope) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const result = await authenticate(keys, presentedKey(req), scope);
+    if (result.ok) {
+      req.apiKeyId = result.key.id;
+      return;
+    }
+    switch (result.failure.type) {
+      case 'MissingKey':
+        void reply.header('www-authenticate', 'Bearer realm="crm-ledger"');
+        await sendError(reply, 401, 'unauthenticated', 'an API key is required: Authorization: Bearer <key>');
+        return;
+      case 'UnknownKey':
+        await sendError(reply, 403, 'forbidden', 'the API key is unknown or revoked');
+        return;
+      case 'MissingScope':
+        await sendError(reply, 403, 'forbidden', `the API key lacks the '${result.failure.scope}' scope`);
+        return;
+    }
+  };
+}

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './api-keys.js';
+export * from './file-key-store.js';
+export * from './auth.js';
+export * from './server.js';

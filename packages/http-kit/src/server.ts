@@ -1,0 +1,137 @@
+import fastifyHelmet from '@fastify/helmet';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ValidationIssue } from '@crm-ledger/events';
+import { sendError } from './errors.js';
+
+/** A Fastify instance whose routes take zod schemas. */
+export type HttpApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface HttpServerOptions {
+  /** The service's pino logger (created in its main). */
+  readonly logger: FastifyBaseLogger;
+  readonly title: string;
+  readonly version: string;
+  readonly description?: string;
+  /** Largest accepted request body in bytes (413 above); routes may lower or raise it. Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Log one line per request (default true). */
+  readonly requestLogging?: boolean;
+  /** Readiness check: resolves to undefined when ready, or a reason when not (e.g. the store is unreachable). */
+  readonly readiness?: () => Promise<string | undefined>;
+  /** Extra OpenAPI component schemas (e.g. the event catalogue's JSON Schemas). */
+  readonly extraSchemas?: Record<string, unknown>;
+}
+
+const HealthBody = z.object({ status: z.string(), reason: z.string().optional() });
+
+function issuesOf(error: FastifyError & { validation: { instancePath: string; keyword: string; message?: string }[] }): ValidationIssue[] {
+  const context = (error as { validationContext?: string }).validationContext;
+  return error.validation.map((v) => ({
+    path: [
+      ...(context === undefined || context === 'body' ? [] : [context]),
+      ...v.instancePath
+        .split('/')
+        .filter((s) => s.length > 0)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+    ],
+    code: v.keyword,
+    message: v.message ?? 'invalid',
+  }));
+}
+
+/**
+ * A Fastify server with what every crm-ledger HTTP API shares: zod schemas for validation and OpenAPI
+ * (`GET /openapi.json`), the `{ error: { code, message, issues? } }` shape for every error (400 with the
+ * zod issues, 404, 413, 415, 500), JSON-only bodies (no text/plain parser, so other types get 415),
+ * security headers (helmet), `GET /health` (liveness) and `GET /ready` (readiness: 503 while a check
+ * fails or the server is closing). `app.close()` stops accepting, answers 503 to new requests and waits
+ * for in-flight requests to finish.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    disableRequestLogging: options.requestLogging === false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.removeContentTypeParser('text/plain');
+
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return sendError(reply, 400, 'invalid_request', 'the request does not match the schema', issuesOf(error));
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) return sendError(reply, 413, 'payload_too_large', error.message);
+    if (status === 415) return sendError(reply, 415, 'unsupported_media_type', 'send application/json');
+    if (status === 503) return sendError(reply, 503, 'unavailable', error.message);
+    if (status >= 400 && status < 500) return sendError(reply, 400, 'invalid_request', error.message);
+    req.log.error({ err: error }, 'request failed');
+    return sendError(reply, 500, 'internal', 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  await app.register(fastifyHelmet, { global: true });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.title, version: options.version, description: options.description ?? '' },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'crm-ledger API key (crml_...)' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: (doc) => {
+      const out = jsonSchemaTransformObject(doc) as { components?: { schemas?: Record<string, unknown> } };
+      if (options.extraSchemas !== undefined) {
+        out.components = { ...out.components, schemas: { ...out.components?.schemas, ...options.extraSchemas } };
+      }
+      return out as ReturnType<typeof jsonSchemaTransformObject>;
+    },
+  });
+
+  app.get('/health', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: HealthBody } } }, () => ({
+    status: 'ok',
+  }));
+  app.get(
+    '/ready',
+    { schema: { tags: ['operations'], summary: 'Readiness', response: { 200: HealthBody, 503: HealthBody } } },
+    async (_req, reply) => {
+      const reason = closing ? 'shutting down' : await (options.readiness?.() ?? Promise.resolve(undefined));
+      return reason === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'not_ready', reason });
+    },
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  return app;
+}

@@ -1,0 +1,3 @@
+export * from './ingest.js';
+export * from './schemas.js';
+export * from './routes.js';

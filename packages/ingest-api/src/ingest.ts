@@ -1,0 +1,127 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { match } from 'ts-pattern';
+import type {
+  AppendError,
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  GlobalPosition,
+  StreamRevision,
+} from '@crm-ledger/core';
+import { customerStream, validateEvent, type RawEnvelope, type ValidationIssue } from '@crm-ledger/events';
+
+/** An event of a request with its index in the request's `events` array. */
+export interface IndexedEvent {
+  readonly index: number;
+  readonly event: RawEnvelope;
+}
+
+export interface InvalidItem {
+  readonly index: number;
+  readonly issues: readonly ValidationIssue[];
+}
+
+/**
+ * Validates every item against the catalogue, at the version it declares (the store keeps events as
+ * received). Issues carry the item's path in the request: `['events', 3, 'data', 'amount']`.
+ */
+export function validateItems(
+  items: readonly unknown[],
+  pathPrefix: readonly (string | number)[] = ['events'],
+): { valid: IndexedEvent[]; invalid: InvalidItem[] } {
+  const valid: IndexedEvent[] = [];
+  const invalid: InvalidItem[] = [];
+  items.forEach((item, index) => {
+    const r = validateEvent(item);
+    if (E.isRight(r)) valid.push({ index, event: r.right });
+    else
+      invalid.push({
+        index,
+        issues: r.left.issues.map((i) => ({ ...i, path: [...pathPrefix, index, ...i.path] })),
+      });
+  });
+  return { valid, invalid };
+}
+
+/** Groups events by customer, keeping request order within each customer and first-seen order of customers. */
+export function groupByCustomer<T extends { readonly event: RawEnvelope }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const g = groups.get(item.event.customerId);
+    if (g === undefined) groups.set(item.event.customerId, [item]);
+    else g.push(item);
+  }
+  return groups;
+}
+
+/** What happened to one customer's events (always all of them: one atomic append per customer stream). */
+export type CustomerOutcome =
+  | { readonly status: 'appended'; readonly result: AppendResult }
+  | { readonly status: 'duplicate'; readonly result: AppendResult }
+  | { readonly status: 'conflict'; readonly error: Extract<AppendError, { type: 'WrongExpectedRevision' | 'IdempotencyConflict' }> }
+  | { readonly status: 'invalid'; readonly message: string; readonly issues: readonly ValidationIssue[] }
+  | { readonly status: 'unavailable'; readonly message: string };
+
+/**
+ * Appends one customer's events atomically to `customerStream(customerId)`: the one write path of the
+ * HTTP API, `crm-ledger import` and `crm-ledger seed`. The eventIds make it idempotent: a retry of the
+ * same events is `duplicate` and writes nothing.
+ */
+export async function appendCustomerEvents(
+  store: EventStore,
+  customerId: string,
+  events: readonly RawEnvelope[],
+  expectedRevision: ExpectedRevision = 'any',
+): Promise<CustomerOutcome> {
+  const result = await store.append(customerStream(customerId), events, { expectedRevision });
+  return E.isRight(result)
+    ? { status: result.right.duplicate ? 'duplicate' : 'appended', result: result.right }
+    : outcomeOfError(result.left);
+}
+
+export function outcomeOfError(error: AppendError): CustomerOutcome {
+  return match(error)
+    .returnType<CustomerOutcome>()
+    .with({ type: 'WrongExpectedRevision' }, (e) => ({ status: 'conflict', error: e }))
+    .with({ type: 'IdempotencyConflict' }, (e) => ({ status: 'conflict', error: e }))
+    .with({ type: 'InvalidAppend' }, (e) => ({
+      status: 'invalid',
+      message: e.message,
+      issues: e.issues ?? [],
+    }))
+    .with({ type: 'StoreUnavailable' }, (e) => ({ status: 'unavailable', message: e.message }))
+    .exhaustive();
+}
+
+/** A human sentence for a conflict. */
+export function describeConflict(error: Extract<CustomerOutcome, { status: 'conflict' }>['error']): string {
+  return match(error)
+    .with(
+      { type: 'WrongExpectedRevision' },
+      (e) => `stream ${e.streamName} is at revision ${String(e.actual)}, expected ${String(e.expected)}`,
+    )
+    .with({ type: 'IdempotencyConflict', reason: 'different_content' }, (e) => `event ${e.eventId} is already stored with different content`)
+    .with({ type: 'IdempotencyConflict', reason: 'different_stream' }, (e) => `event ${e.eventId} is already stored in another stream`)
+    .with(
+      { type: 'IdempotencyConflict', reason: 'partial_batch' },
+      (e) => `the batch mixes stored and new events (event ${e.eventId} is already stored): resend only the new ones`,
+    )
+    .exhaustive();
+}
+
+/** Per-event detail of an append: where each event sits (revisions only for freshly written events). */
+export function placements(
+  events: readonly RawEnvelope[],
+  result: AppendResult,
+): { eventId: string; position?: GlobalPosition; revision?: StreamRevision }[] {
+  const n = events.length;
+  return events.map((e, i) => {
+    const position = result.positions.length === n ? result.positions[i] : undefined;
+    const revision = result.duplicate ? undefined : result.nextExpectedRevision - (n - 1 - i);
+    return {
+      eventId: e.eventId,
+      ...(position === undefined ? {} : { position }),
+      ...(revision === undefined ? {} : { revision }),
+    };
+  });
+}

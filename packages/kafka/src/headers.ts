@@ -1,0 +1,33 @@
+/**
+ * Kafka headers of every published event: CloudEvents 1.0 Kafka protocol binding, binary-mode attribute names
+ * (`ce_` + attribute), plus CloudEvents extension attributes of our own (lowercase, `ce_` prefixed too).
+ * The value is the whole event envelope as JSON, so a consumer can ignore the headers; they are there to route
+ * and filter without parsing the value.
+ */
+export const HEADERS = {
+  /** The event id: the key consumers dedupe by. */
+  id: 'ce_id',
+  /** The event type, e.g. `TicketOpened`. */
+  type: 'ce_type',
+  /** `/crm-ledger/<source>` (the system that reported the event), `/crm-ledger` when the event has none. */
+  source: 'ce_source',
+  /** The customer id (also the message key). */
+  subject: 'ce_subject',
+  /** When it happened in the world (`occurredAt`). */
+  time: 'ce_time',
+  specVersion: 'ce_specversion',
+  contentType: 'content-type',
+  /** The schema version of the value's `data`, as stored (consumers upcast). */
+  schemaVersion: 'ce_schemaversion',
+  correlationId: 'ce_correlationid',
+  causationId: 'ce_causationid',
+  /** Position of the event in the ledger's global log (decimal). */
+  globalPosition: 'ce_globalposition',
+  /** When the ledger recorded the event. */
+  recordedAt: 'ce_recordedat',
+  /** Comma-separated personal-data fields removed from `data` before publishing (absent when none were). */
+  redacted: 'ce_redacted',
+} as const;
+
+export const CLOUDEVENTS_SPEC_VERSION = '1.0';
+export const CONTENT_TYPE = 'application/json';

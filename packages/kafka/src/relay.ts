@@ -1,0 +1,166 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { CheckpointStore, EventStore, GlobalPosition, StoredEvent } from '@crm-ledger/core';
+import { encodeEvent, type OutgoingMessage, type UnpublishableEvent } from './encode.js';
+import type { Logger } from './logger.js';
+import type { EventPublisher } from './publisher.js';
+import { allTopics, type TopicConfig } from './topics.js';
+
+export interface RelayOptions {
+  /** Name of the relay's checkpoint in the checkpoint store (one per relay and target cluster). */
+  readonly name: string;
+  readonly store: EventStore;
+  readonly checkpoints: CheckpointStore;
+  readonly publisher: EventPublisher;
+  readonly topics: TopicConfig;
+  readonly logger: Logger;
+  /** `follow` (default) keeps waiting for new events until aborted; `catch-up` stops at the end of the log. */
+  readonly mode?: 'follow' | 'catch-up';
+  /** Events read from the ledger per page, default 2000. */
+  readonly batchSize?: number;
+  /** Largest send to the broker in bytes of values; a page is split into sends under this, default 900 000. */
+  readonly maxSendBytes?: number;
+  /** Aborting stops the relay after the send in progress (its checkpoint is saved first). */
+  readonly signal?: AbortSignal;
+  /** Called after each acknowledged send and saved checkpoint. */
+  readonly onProgress?: (progress: RelayProgress) => void;
+}
+
+export interface RelayProgress {
+  /** The saved checkpoint: every event up to here is acknowledged by the broker. */
+  readonly position: GlobalPosition;
+  /** Events published by this run. */
+  readonly published: number;
+}
+
+export type RelayStopped = RelayProgress;
+
+export interface PublishFailed {
+  readonly type: 'PublishFailed';
+  /** The events from `fromPosition` to `toPosition` (inclusive) may or may not be on Kafka; the checkpoint is before them. */
+  readonly fromPosition: GlobalPosition;
+  readonly toPosition: GlobalPosition;
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+export interface TopicSetupFailed {
+  readonly type: 'TopicSetupFailed';
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+export interface CheckpointFailed {
+  readonly type: 'CheckpointFailed';
+  readonly position: GlobalPosition;
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+export interface LedgerReadFailed {
+  readonly type: 'LedgerReadFailed';
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+/** Why the relay stopped without being asked to. It never skips an event: the service exits non-zero. */
+export type RelayFailure = UnpublishableEvent | PublishFailed | TopicSetupFailed | CheckpointFailed | LedgerReadFailed;
+
+const messageOf = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause));
+
+/** Splits a page into sends of at most `maxBytes` of values (at least one message each), keeping order. */
+export function chunkBySize(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = m.value.length + m.key.length + 200;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function encodePage(
+  page: readonly StoredEvent[],
+  topics: TopicConfig,
+): E.Either<UnpublishableEvent, OutgoingMessage[]> {
+  const out: OutgoingMessage[] = [];
+  for (const stored of page) {
+    const encoded = encodeEvent(stored, topics);
+    if (E.isLeft(encoded)) return encoded;
+    out.push(encoded.right);
+  }
+  return E.right(out);
+}
+
+/**
+ * The outbox relay: reads the ledger's global log from its checkpoint and publishes every event to Kafka, in order.
+ *
+ * Delivery is at-least-once: a send is awaited until the broker acknowledged it (acks = all), and only then is the
+ * checkpoint saved. A crash between the two republishes those events on restart (consumers dedupe by event id);
+ * no crash can lose one. Awaiting each send is the back-pressure: the relay reads no further than the broker takes.
+ * An event that cannot be published stops the relay with a `Left`, never skipped.
+ */
+export async function runRelay(options: RelayOptions): Promise<E.Either<RelayFailure, RelayStopped>> {
+  const { logger, signal } = options;
+  const maxSendBytes = options.maxSendBytes ?? 900_000;
+  let position: GlobalPosition;
+  try {
+    position = await options.checkpoints.load(options.name);
+  } catch (cause) {
+    return E.left({ type: 'CheckpointFailed', position: 0, message: messageOf(cause), cause });
+  }
+  try {
+    await options.publisher.ensureTopics(allTopics(options.topics));
+  } catch (cause) {
+    return E.left({ type: 'TopicSetupFailed', message: messageOf(cause), cause });
+  }
+  logger.info({ checkpoint: options.name, position, mode: options.mode ?? 'follow' }, 'relay starting');
+
+  let published = 0;
+  const readOptions = { after: position, batchSize: options.batchSize ?? 2000 };
+  const pages =
+    options.mode === 'catch-up'
+      ? options.store.readAll(readOptions)
+      : options.store.subscribe({ ...readOptions, ...(signal === undefined ? {} : { signal }) });
+  try {
+    for await (const page of pages) {
+      if (signal?.aborted === true) break;
+      const encoded = encodePage(page, options.topics);
+      if (E.isLeft(encoded)) return encoded;
+      for (const chunk of chunkBySize(encoded.right, maxSendBytes)) {
+        const first = chunk[0]!.globalPosition;
+        const last = chunk[chunk.length - 1]!.globalPosition;
+        try {
+          await options.publisher.publish(chunk);
+        } catch (cause) {
+          return E.left({
+            type: 'PublishFailed',
+            fromPosition: first,
+            toPosition: last,
+            message: messageOf(cause),
+            cause,
+          });
+        }
+        try {
+          await options.checkpoints.save(options.name, last);
+        } catch (cause) {
+          return E.left({ type: 'CheckpointFailed', position: last, message: messageOf(cause), cause });
+        }
+        position = last;
+        published += chunk.length;
+        options.onProgress?.({ position, published });
+      }
+    }
+  } catch (cause) {
+    return E.left({ type: 'LedgerReadFailed', message: messageOf(cause), cause });
+  }
+  logger.info({ position, published }, 'relay stopped');
+  return E.right({ position, published });
+}

@@ -1,0 +1,9 @@
+export {
+  SqliteEventStore,
+  openSqliteEventStore,
+  MAX_EVENTS_PER_APPEND,
+  MAX_EVENT_BYTES,
+} from './sqlite-event-store.js';
+export type { SqliteEventStoreOptions } from './sqlite-event-store.js';
+export { SqliteCheckpointStore, openSqliteCheckpointStore } from './checkpoint-store.js';
+export { EVENTS_DDL, INSERT_EVENT_SQL, pragmas } from './schema.js';

@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fixedClock, type StoredEvent } from '@crm-ledger/core';
+import { customerStream, type RawEnvelope } from '@crm-ledger/events';
+import { openSqliteCheckpointStore, openSqliteEventStore, type SqliteEventStore } from './index.js';
+
+let dir: string;
+let file: string;
+let store: SqliteEventStore;
+
+let counter = 0;
+function uuid(n: number): string {
+  const hex = n.toString(16).padStart(12, '0');
+  return `00000000-0000-4000-8000-${hex}`;
+}
+function feature(customerId: string, feature = 'reports'): RawEnvelope {
+  counter += 1;
+  return {
+    eventId: uuid(counter),
+    type: 'FeatureAdopted',
+    schemaVersion: 1,
+    customerId,
+    occurredAt: '2024-01-01T00:00:00Z',
+    data: { feature },
+  };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-store-'));
+  file = path.join(dir, 'ledger.sqlite');
+  store = openSqliteEventStore({ file, clock: fixedClock('2024-06-01T00:00:00.000Z', 1000) });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SQLite event store (real file)', () => {
+  it('keeps events across a reopen of the file: durable when append returns', async () => {
+    const events = [feature('a'), feature('a')];
+    const result = await store.append(customerStream('a'), events, { expectedRevision: 'no_stream' });
+    expect(E.isRight(result) && result.right.positions).toEqual([1, 2]);
+    await store.close();
+    store = openSqliteEventStore({ file });
+    const read = await store.readStream(customerStream('a'));
+    expect(E.isRight(read) && read.right.map((e) => e.event.eventId)).toEqual(events.map((e) => e.eventId));
+  });
+
+  it('stores the envelope exactly as appended (canonical JSON), with no upcasting', async () => {
+    const v1 = {
+      eventId: uuid(9_000_001),
+      type: 'TicketOpened',
+      schemaVersion: 1,
+      customerId: 'a',
+      occurredAt: '2024-01-01T00:00:00Z',
+      data: { ticketId: 't1', channel: 'chat', category: 'login' },
+    };
+    await store.append(customerStream('a'), [v1]);
+    const read = await store.readStream(customerStream('a'));
+    expect(E.isRight(read) && read.right[0]!.event).toEqual(v1);
+  });
+
+  it('group-commits concurrent appends to many streams, each atomic and answered on its own', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.append(customerStream(`c${i}`), [feature(`c${i}`), feature(`c${i}`)]),
+      ),
+    );
+    expect(results.every(E.isRight)).toBe(true);
+    const positions = results.flatMap((r) => (E.isRight(r) ? r.right.positions : []));
+    expect(new Set(positions).size).toBe(100);
+    expect(await store.headPosition()).toBe(100);
+  });
+
+  it('one rejected append in a group leaves the others written and itself not at all', async () => {
+    await store.append(customerStream('x'), [feature('x')]);
+    const [ok, stale, ok2] = await Promise.all([
+      store.append(customerStream('y'), [feature('y')]),
+      store.append(customerStream('x'), [feature('x'), feature('x')], { expectedRevision: 5 }),
+      store.append(customerStream('z'), [feature('z')]),
+    ]);
+    expect(E.isRight(ok) && E.isRight(ok2)).toBe(true);
+    expect(E.isLeft(stale) && stale.left).toMatchObject({
+      type: 'WrongExpectedRevision',
+      actual: 0,
+      expected: 5,
+    });
+    const x = await store.readStream(customerStream('x'));
+    expect(E.isRight(x) && x.right.length).toBe(1);
+  });
+
+  it('answers a retry with a stale expected revision as a duplicate, and writes nothing', async () => {
+    const batch = [feature('r'), feature('r')];
+    const first = await store.append(customerStream('r'), batch, { expectedRevision: 'no_stream' });
+    await store.append(customerStream('r'), [feature('r')]);
+    const retry = await store.append(customerStream('r'), batch, { expectedRevision: 'no_stream' });
+    expect(E.isRight(retry) && retry.right.duplicate).toBe(true);
+    expect(E.isRight(retry) && E.isRight(first) && retry.right.positions).toEqual(
+      E.isRight(first) && first.right.positions,
+    );
+    expect(await store.headPosition()).toBe(3);
+  });
+
+  it('rejects an event appended to another customer stream, and bad input, writing nothing', async () => {
+    const wrong = await store.append(customerStream('a'), [feature('b')]);
+    expect(E.isLeft(wrong) && wrong.left.type).toBe('InvalidAppend');
+    const bad = await store.append(customerStream('a'), [
+      { ...feature('a'), data: { feature: 'NOT A SLUG' } },
+    ]);
+    expect(E.isLeft(bad) && bad.left).toMatchObject({ type: 'InvalidAppend', index: 0 });
+    const badStream = await store.append('has space', [feature('a')]);
+    expect(E.isLeft(badStream)).toBe(true);
+    expect(await store.headPosition()).toBe(0);
+  });
+
+  it('two store instances on one file never fork a stream: one of two racing appends wins', async () => {
+    const other = openSqliteEventStore({ file });
+    try {
+      await store.append(customerStream('race'), [feature('race')]);
+      const results = await Promise.all([
+        store.append(customerStream('race'), [feature('race')], { expectedRevision: 0 }),
+        other.append(customerStream('race'), [feature('race')], { expectedRevision: 0 }),
+      ]);
+      expect(results.filter(E.isRight)).toHaveLength(1);
+      const read = await store.readStream(customerStream('race'));
+      expect(E.isRight(read) && read.right.map((e) => e.revision)).toEqual([0, 1]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps recordedAt non-decreasing and finds the position at a time', async () => {
+    for (let i = 0; i < 5; i++) await store.append(customerStream('t'), [feature('t')]);
+    // The clock ticks one second per commit from 2024-06-01T00:00:00Z.
+    expect(await store.positionAt('2024-06-01T00:00:02.500Z')).toBe(3);
+    expect(await store.positionAt('2020-01-01T00:00:00Z')).toBe(0);
+    expect(await store.positionAt('2030-01-01T00:00:00Z')).toBe(5);
+    await expect(store.positionAt('yesterday')).rejects.toThrow(RangeError);
+  });
+
+  it('subscribes from a checkpoint, reports catching up, then delivers live appends until aborted', async () => {
+    await store.append(customerStream('s'), [feature('s'), feature('s')]);
+    const controller = new AbortController();
+    const seen: StoredEvent[] = [];
+    let caughtUpAt = -1;
+    const loop = (async () => {
+      for await (const batch of store.subscribe({
+        after: 1,
+        signal: controller.signal,
+        onCaughtUp: (p) => {
+          caughtUpAt = p;
+          if (seen.length === 1) void store.append(customerStream('s'), [feature('s')]);
+        },
+      })) {
+        seen.push(...batch);
+        if (seen.length === 2) controller.abort();
+      }
+    })();
+    await loop;
+    expect(caughtUpAt).toBe(2);
+    expect(seen.map((e) => e.globalPosition)).toEqual([2, 3]);
+  });
+
+  it('keeps checkpoints that never move backwards', async () => {
+    const checkpoints = openSqliteCheckpointStore(path.join(dir, 'checkpoints.sqlite'));
+    expect(await checkpoints.load('relay')).toBe(0);
+    await checkpoints.save('relay', 10);
+    await checkpoints.save('relay', 7);
+    expect(await checkpoints.load('relay')).toBe(10);
+    await checkpoints.close();
+  });
+});

@@ -1,0 +1,3 @@
+export * from './generate.js';
+export * from './summary.js';
+export { Rng, uuidFor } from './rng.js';
