@@ -21,6 +21,7 @@ export function sharedConfig(packageDir: string, extra: UserConfig['test'] = {})
       include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
       reporters: ['default', ['json', { outputFile: path.join(root, '.vitest', `${name}.json`) }]],
       testTimeout: 30_000,
+      passWithNoTests: true,
       hookTimeout: 120_000,
       ...extra,
     },
