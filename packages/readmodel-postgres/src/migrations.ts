@@ -31,6 +31,17 @@ export const MIGRATIONS: readonly Migration[] = [
         'crm-ledger: one row per projection; checkpoint = global position of the last event reflected in its tables';
     `,
   },
+  {
+    id: 2,
+    name: 'checkpoints of global-log consumers whose effects live elsewhere (the Kafka relay, exporters)',
+    sql: (s) => `
+      CREATE TABLE ${qq(s, '_checkpoints')} (
+        name       text   PRIMARY KEY,
+        position   bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export function migrationsTableSql(schema: string): string {

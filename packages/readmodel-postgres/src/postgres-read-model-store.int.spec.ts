@@ -35,7 +35,7 @@ describe('PostgreSQL read-model store (real PostgreSQL, one schema per run)', ()
     const again = await openTestStore(schema);
     await again.close();
     const rows = await store.sql({ sqlite: '', postgres: 'SELECT id FROM _migrations ORDER BY id' });
-    expect(rows).toEqual([{ id: 1 }]);
+    expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
   it('creates the live tables of a projection, with comments, and reports version changes', async () => {

@@ -16,6 +16,7 @@ import type {
   TableSpec,
   Target,
 } from '@crm-ledger/core';
+import { PostgresCheckpointStore } from './checkpoint-store.js';
 import { assertSpec, createTableSql } from './ddl.js';
 import { assertIdentifier, q, qq, shadowSchemaOf } from './identifiers.js';
 import { MIGRATIONS, migrationsTableSql } from './migrations.js';
@@ -474,6 +475,25 @@ export class PostgresReadModelStore implements ReadModelStore {
       return body(c);
     });
   }
+}
+
+/**
+ * A checkpoint store in the same schema (its table comes with the store's migrations), sharing nothing with
+ * the read-model store but the database: opens its own small pool.
+ */
+export async function openPostgresCheckpointStore(
+  options: Omit<PostgresReadModelOptions, 'maxPageSize'>,
+): Promise<PostgresCheckpointStore> {
+  const store = await PostgresReadModelStore.open({ ...options, poolSize: 1 });
+  await store.close();
+  const schema = options.schema ?? 'crm_ledger';
+  if (options.pool !== undefined) return new PostgresCheckpointStore(options.pool, schema, false);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 2,
+    application_name: 'crm-ledger',
+  });
+  return new PostgresCheckpointStore(pool, schema, true);
 }
 
 /** Opens the PostgreSQL read-model store (creating the schema and running migrations if needed). */
