@@ -25,7 +25,10 @@ export interface UnpublishableEvent {
 }
 
 /** Maps a stored event to its Kafka message: topic by area, key = customer id, CloudEvents headers, PII dropped. */
-export function encodeEvent(stored: StoredEvent, topics: TopicConfig): E.Either<UnpublishableEvent, OutgoingMessage> {
+export function encodeEvent(
+  stored: StoredEvent,
+  topics: TopicConfig,
+): E.Either<UnpublishableEvent, OutgoingMessage> {
   const event = stored.event;
   const topic = topicOfType(topics, event.type);
   if (topic === undefined) {
