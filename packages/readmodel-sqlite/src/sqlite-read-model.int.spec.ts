@@ -58,9 +58,13 @@ describe('SqliteReadModel', () => {
   it('rejects a write that expects another checkpoint (a rebuild was swapped in meanwhile)', async () => {
     await store.apply([{ projection: 'demo', checkpoint: 10, changes: [row('a', 'B2B', 5)] }]);
     await expect(
-      store.apply([{ projection: 'demo', checkpoint: 20, expectedCheckpoint: 7, changes: [row('b', null, 1)] }]),
+      store.apply([
+        { projection: 'demo', checkpoint: 20, expectedCheckpoint: 7, changes: [row('b', null, 1)] },
+      ]),
     ).rejects.toThrow(/expected 7/);
-    await store.apply([{ projection: 'demo', checkpoint: 20, expectedCheckpoint: 10, changes: [row('b', null, 1)] }]);
+    await store.apply([
+      { projection: 'demo', checkpoint: 20, expectedCheckpoint: 10, changes: [row('b', null, 1)] },
+    ]);
     expect(await store.checkpoint('demo')).toBe(20);
   });
 
