@@ -52,7 +52,7 @@ describe('cohort retention from subscription events', () => {
         channel: 'email',
         category: 'billing',
         priority: 'low',
-      } as DataOf<'TicketOpened'>),
+      }),
     ])
       addSubscriptionEvent(spans, e);
     expect(spans.get('a/s1')?.mrr).toBe(7000);
