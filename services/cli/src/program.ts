@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { clvCommand } from './commands/clv.js';
 import { importCommand } from './commands/import.js';
 import { keysCommand } from './commands/keys.js';
 import { seedCommand } from './commands/seed.js';
@@ -15,6 +16,7 @@ export function program(): Command {
     .addCommand(startCommand())
     .addCommand(seedCommand())
     .addCommand(importCommand())
-    .addCommand(keysCommand());
+    .addCommand(keysCommand())
+    .addCommand(clvCommand());
   return p;
 }
