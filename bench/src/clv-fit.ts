@@ -9,7 +9,7 @@
  * Simulation is not timed. Run it niced: `nice -n 10 node bench/dist/clv-fit.js`.
  */
 import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
@@ -76,9 +76,12 @@ async function master(dir: string): Promise<Record<string, unknown>> {
     if (E.isLeft(tally)) throw new Error(JSON.stringify(tally.left));
     const foldSeconds = secondsSince(t2);
     const t3 = now();
+    const cpu0 = process.cpuUsage();
     const fit = fitClvModels(tally.right, CALIBRATION, systemClock.now());
     if (E.isLeft(fit)) throw new Error(JSON.stringify(fit.left));
     const fitSeconds = secondsSince(t3);
+    const cpu = process.cpuUsage(cpu0);
+    const fitCpuSeconds = Math.round((cpu.user + cpu.system) / 1e3) / 1e3;
     const { record } = fit.right;
     // The BG/NBD fit alone, on the summaries, for the per-model time.
     const t4 = now();
@@ -93,6 +96,7 @@ async function master(dir: string): Promise<Record<string, unknown>> {
         append: appendSeconds,
         foldFromStore: foldSeconds,
         fitBoth: fitSeconds,
+        fitBothCpu: fitCpuSeconds,
         fitBgNbdOnly: bgSeconds,
       },
       bgNbdEvaluations: E.isRight(bgOnly) ? bgOnly.right.evaluations : null,
@@ -112,15 +116,18 @@ function synthetic(customers: number, seed: number): Record<string, unknown> {
   const rows = simulateBgNbd(TRUE_PARAMS, customers, (_, u) => 27 + 12 * u(), seed);
   const simulateSeconds = secondsSince(t0);
   const t1 = now();
+  const cpu0 = process.cpuUsage();
   const fit = fitBgNbd(rows);
   const fitSeconds = secondsSince(t1);
+  const cpu = process.cpuUsage(cpu0);
+  const fitCpuSeconds = Math.round((cpu.user + cpu.system) / 1e3) / 1e3;
   if (E.isLeft(fit)) throw new Error(JSON.stringify(fit.left));
   const p = fit.right.params;
   const error = (k: keyof BgNbdParams) => round(Math.abs(p[k] / TRUE_PARAMS[k] - 1), 2);
   return {
     customers,
     repeatBuyers: fit.right.repeatBuyers,
-    seconds: { simulate: simulateSeconds, fitBgNbd: fitSeconds },
+    seconds: { simulate: simulateSeconds, fitBgNbd: fitSeconds, fitBgNbdCpu: fitCpuSeconds },
     evaluations: fit.right.evaluations,
     msPerEvaluation: round((fitSeconds * 1000) / fit.right.evaluations, 3),
     truth: TRUE_PARAMS,
@@ -167,6 +174,7 @@ async function main(): Promise<void> {
   }
   if (customers > 0) {
     report.synthetic = synthetic(customers, seed);
+    report.loadAverage = loadavg().map((l) => Math.round(l * 10) / 10);
     process.stdout.write(`synthetic: ${JSON.stringify(report.synthetic)}\n`);
   }
   if (values.out !== undefined) {
