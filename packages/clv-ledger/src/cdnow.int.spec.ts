@@ -13,9 +13,11 @@ import { fixedClock } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { cdnowSample, createPurchaseCsvParser, parseSource } from '@crm-ledger/importers';
 import { customerViewsAsOf } from '@crm-ledger/projector';
+import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { fitClvFromStore } from './from-store.js';
 import { fitClvOnSummaries, type ClvFitRecord } from './fit.js';
+import { writeClvToReadModel } from './read-model.js';
 import { summariesFromValueRows, type ValueCustomerRow } from './value-view.js';
 
 /** The shared data sits beside the repository (`../shared/data`); worktrees find it at /work/shared. */
@@ -209,6 +211,38 @@ describe.runIf(cdnowDir !== undefined)(
       );
       expect(clv).toBeGreaterThan(0);
       expect(clv).toBeLessThan(100);
+    });
+    it("writes the fit and every customer's scores to a real SQLite read model, replaced whole by a refit", async () => {
+      const readModel = openSqliteReadModel({ file: path.join(dir, 'readmodel.sqlite') });
+      try {
+        const first = await writeClvToReadModel(readModel, record, summaries, 6919);
+        expect(first).toEqual({ customers: 2357, unscored: 0 });
+        const paperCustomer = await readModel.get('clv_customers', { customer_id: '00004' });
+        expect(paperCustomer).toMatchObject({
+          frequency: 2,
+          fitted_at: '2026-01-01T00:00:00.000Z',
+          clv_months: 12,
+        });
+        expect(Number(paperCustomer!.p_alive)).toBeCloseTo(0.7266, 3);
+        // A refit (here: the same data, a later date) replaces the tables whole.
+        const later = { ...record, fittedAt: '2026-02-01T00:00:00.000Z' };
+        await writeClvToReadModel(readModel, later, summaries, 6919);
+        const fits = await readModel.list('clv_fit', { limit: 10 });
+        expect(fits.rows.map((r) => r.fitted_at)).toEqual(['2026-02-01T00:00:00.000Z']);
+        expect(Number(fits.rows[0]!.r)).toBeCloseTo(record.bgNbd.params.r, 10);
+        const counts = await readModel.aggregate('clv_customers', {
+          groupBy: ['fitted_at'],
+          measures: [
+            { as: 'customers', fn: 'count' },
+            { as: 'total_clv', fn: 'sum', column: 'clv' },
+          ],
+        });
+        expect(counts).toHaveLength(1);
+        expect(counts[0]).toMatchObject({ fitted_at: '2026-02-01T00:00:00.000Z', customers: 2357 });
+        expect(Number(counts[0]!.total_clv)).toBeGreaterThan(0);
+      } finally {
+        await readModel.close();
+      }
     });
   },
 );

@@ -5,3 +5,4 @@ export * from './score.js';
 export * from './value-view.js';
 export * from './distribution.js';
 export * from './subscriptions.js';
+export * from './read-model.js';
