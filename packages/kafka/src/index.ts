@@ -11,3 +11,4 @@ export * from './dedupe.js';
 export * from './consumer.js';
 export * from './read-topics.js';
 export * from './inbound.js';
+export * from './env.js';

@@ -21,16 +21,16 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('crm-inbound as a process', () => {
   it('appends inbound events into the ledger once and dead-letters the invalid ones, then stops on SIGTERM', async () => {
-    const ledgerFile = path.join(dir, 'ledger.db');
+    const ledgerFile = path.join(dir, 'ledger.sqlite');
     const topic = `e2e-inbound-${process.pid}-${Date.now().toString(36)}`;
     const child = spawn(process.execPath, [MAIN], {
       env: {
         ...process.env,
-        LEDGER_FILE: ledgerFile,
-        KAFKA_BROKERS: testBrokers(),
-        INBOUND_TOPIC: topic,
-        INBOUND_PARTITIONS: '2',
-        LOG_LEVEL: 'info',
+        CRM_LEDGER_DATA_DIR: dir,
+        CRM_LEDGER_KAFKA_BROKERS: testBrokers(),
+        CRM_LEDGER_INBOUND_TOPIC: topic,
+        CRM_LEDGER_KAFKA_PARTITIONS: '2',
+        CRM_LEDGER_LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

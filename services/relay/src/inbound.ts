@@ -1,9 +1,30 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { connectKafkaPublisher, createKafka, startInboundConsumer } from '@crm-ledger/kafka';
+import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import {
+  KAFKA_ENV_HELP,
+  KafkaEnv,
+  connectKafkaPublisher,
+  createKafka,
+  startInboundConsumer,
+} from '@crm-ledger/kafka';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+
+const InboundEnv = LedgerEnv.pick({
+  CRM_LEDGER_DATA_DIR: true,
+  CRM_LEDGER_LOG_LEVEL: true,
+  CRM_LEDGER_SQLITE_SYNCHRONOUS: true,
+})
+  .extend(KafkaEnv.shape)
+  .extend({
+    CRM_LEDGER_INBOUND_TOPIC: z.string().trim().min(1).optional(),
+    CRM_LEDGER_INBOUND_DEAD_LETTER_TOPIC: z.string().trim().min(1).optional(),
+    CRM_LEDGER_INBOUND_GROUP_ID: z.string().trim().min(1).default('crm-ledger-inbound'),
+  });
 
 const HELP = `Usage: crm-inbound [--help]
 
@@ -13,26 +34,15 @@ id), and sends each invalid message to a dead-letter topic with the validation i
 JSON, validated with the catalogue at their declared schema version. Stops on SIGTERM/SIGINT.
 
 Configuration (environment):
-  LEDGER_FILE                 path of the SQLite ledger (required)
-  KAFKA_BROKERS               bootstrap brokers, comma-separated host:port (required)
-  INBOUND_TOPIC               default crm.inbound
-  INBOUND_DEAD_LETTER_TOPIC   default <INBOUND_TOPIC>.dlq
-  INBOUND_PARTITIONS          partitions if the topics must be created (default 6)
-  KAFKA_GROUP_ID              default crm-ledger-inbound
-  LOG_LEVEL                   pino level (default info)`;
-
-const Env = z.object({
-  LEDGER_FILE: z.string({ error: 'is required' }).min(1),
-  KAFKA_BROKERS: z
-    .string({ error: 'is required' })
-    .transform((s) => s.split(',').map((b) => b.trim()))
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1)),
-  INBOUND_TOPIC: z.string().min(1).default('crm.inbound'),
-  INBOUND_DEAD_LETTER_TOPIC: z.string().min(1).optional(),
-  INBOUND_PARTITIONS: z.coerce.number().int().positive().default(6),
-  KAFKA_GROUP_ID: z.string().min(1).default('crm-ledger-inbound'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-});
+  CRM_LEDGER_DATA_DIR                    data directory; the ledger is its ledger.sqlite (default ./.data)
+  CRM_LEDGER_SQLITE_SYNCHRONOUS          full (default) or normal
+  CRM_LEDGER_LOG_LEVEL                   pino level (default info)
+${Object.entries(KAFKA_ENV_HELP)
+  .map(([k, v]) => `  ${k.padEnd(37)}  ${v}`)
+  .join('\n')}
+  CRM_LEDGER_INBOUND_TOPIC               default <prefix>.inbound
+  CRM_LEDGER_INBOUND_DEAD_LETTER_TOPIC   default <inbound topic>.dlq
+  CRM_LEDGER_INBOUND_GROUP_ID            default crm-ledger-inbound`;
 
 async function main(): Promise<number> {
   try {
@@ -44,34 +54,45 @@ async function main(): Promise<number> {
     console.error(`${(error as Error).message}\n\n${HELP}`);
     return 2;
   }
-  const env = Env.safeParse(
-    Object.fromEntries(
-      Object.keys(Env.shape).map((k) => [k, process.env[k] === '' ? undefined : process.env[k]]),
-    ),
-  );
-  if (!env.success) {
-    const lines = env.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    console.error(`crm-inbound: invalid configuration\n${lines.join('\n')}\n\n${HELP}`);
+  const loaded = loadConfig(InboundEnv, process.env);
+  if (E.isLeft(loaded)) {
+    console.error(
+      `crm-inbound: invalid configuration\n${loaded.left.map((l) => `  ${l}`).join('\n')}\n\n${HELP}`,
+    );
     return 2;
   }
-  const config = env.data;
-  const deadLetterTopic = config.INBOUND_DEAD_LETTER_TOPIC ?? `${config.INBOUND_TOPIC}.dlq`;
-  const logger = pino({ name: 'crm-inbound', level: config.LOG_LEVEL });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'crm-ledger-inbound', logger });
-  const store = openSqliteEventStore({ file: config.LEDGER_FILE });
+  const config = loaded.right;
+  const topic = config.CRM_LEDGER_INBOUND_TOPIC ?? `${config.CRM_LEDGER_KAFKA_TOPIC_PREFIX}.inbound`;
+  const deadLetterTopic = config.CRM_LEDGER_INBOUND_DEAD_LETTER_TOPIC ?? `${topic}.dlq`;
+  const logger = pino({ name: 'crm-inbound', level: config.CRM_LEDGER_LOG_LEVEL });
+  const kafka = createKafka({
+    brokers: config.CRM_LEDGER_KAFKA_BROKERS,
+    clientId: 'crm-ledger-inbound',
+    logger,
+  });
+  const store = openSqliteEventStore({
+    file: path.join(path.resolve(config.CRM_LEDGER_DATA_DIR), 'ledger.sqlite'),
+    synchronous: config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+    // appendInbound validates every event against the catalogue first
+    validation: 'envelope',
+  });
   try {
-    const topics = await connectKafkaPublisher({ kafka, logger, partitions: config.INBOUND_PARTITIONS });
-    await topics.ensureTopics([config.INBOUND_TOPIC, deadLetterTopic]);
+    const topics = await connectKafkaPublisher({
+      kafka,
+      logger,
+      partitions: config.CRM_LEDGER_KAFKA_PARTITIONS,
+    });
+    await topics.ensureTopics([topic, deadLetterTopic]);
     await topics.close();
     const inbound = await startInboundConsumer({
       kafka,
       store,
-      groupId: config.KAFKA_GROUP_ID,
-      topic: config.INBOUND_TOPIC,
+      groupId: config.CRM_LEDGER_INBOUND_GROUP_ID,
+      topic,
       deadLetterTopic,
       logger,
     });
-    logger.info({ topic: config.INBOUND_TOPIC, deadLetterTopic }, 'consuming');
+    logger.info({ topic, deadLetterTopic }, 'consuming');
     const ticker = setInterval(() => logger.info({ ...inbound.stats }, 'progress'), 10_000);
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
