@@ -19,7 +19,7 @@ describe('parseConfig', () => {
         CRM_LEDGER_RELAY_RETRIES: 8,
         ledgerFile: path.join('/var/crm', 'ledger.sqlite'),
         checkpointFile: path.join('/var/crm', 'relay-checkpoints.sqlite'),
-      }),
+      },
     });
   });
 
