@@ -30,7 +30,7 @@ Options:
   --events <list>     history sizes, comma-separated (default 1000000)
   --customers <n>     customers (default events / 100)
   --seed <n>          generator seed (default 42)
-  --batch <n>         events per transaction (default 20000)
+  --batch <n>         events per page and per transaction, for the replay and the raw read (default 2000)
   --queries <n>       customer 360 queries to time after the largest replay (default 2000)
   --cache-dir <dir>   where prepared event stores are kept (default $TMPDIR/crm-ledger-bench)
   --help`;
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
       events: { type: 'string', default: '1000000' },
       customers: { type: 'string' },
       seed: { type: 'string', default: '42' },
-      batch: { type: 'string', default: '20000' },
+      batch: { type: 'string', default: '2000' },
       queries: { type: 'string', default: '2000' },
       'cache-dir': { type: 'string', default: path.join(tmpdir(), 'crm-ledger-bench') },
       help: { type: 'boolean', default: false },
