@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -34,7 +35,7 @@ describe('createHttpServer', () => {
   it('answers every error in the stable shape', async () => {
     const { a, key } = await app();
     const auth = { authorization: `Bearer ${key}` };
-    const cases: [Parameters<typeof a.inject>[0], number, string][] = [
+    const cases: [InjectOptions, number, string][] = [
       [{ method: 'POST', url: '/echo', payload: { n: 1 } }, 401, 'unauthenticated'],
       [
         { method: 'POST', url: '/echo', headers: { authorization: 'Bearer nope' }, payload: { n: 1 } },

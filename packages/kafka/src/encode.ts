@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '@crm-ledger/core';
-import { CLOUDEVENTS_SPEC_VERSION, CONTENT_TYPE, HEADERS } from './headers.js';
+import { CLOUDEVENTS_SPEC_VERSION, CONTENT_TYPE, HEADERS, dataSchemaOf } from './headers.js';
 import { redactPii } from './redact.js';
 import { topicOfType, type TopicConfig } from './topics.js';
 
@@ -49,6 +49,7 @@ export function encodeEvent(
     [HEADERS.time]: event.occurredAt,
     [HEADERS.specVersion]: CLOUDEVENTS_SPEC_VERSION,
     [HEADERS.contentType]: CONTENT_TYPE,
+    [HEADERS.dataSchema]: dataSchemaOf(event.type, event.schemaVersion),
     [HEADERS.schemaVersion]: String(event.schemaVersion),
     [HEADERS.globalPosition]: String(stored.globalPosition),
     [HEADERS.recordedAt]: stored.recordedAt,
