@@ -1,0 +1,5 @@
+export * from './engine.js';
+export * from './projector.js';
+export * from './replay.js';
+export * from './time-travel.js';
+export * from './component.js';

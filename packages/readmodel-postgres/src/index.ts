@@ -1,0 +1,9 @@
+export {
+  openPostgresReadModelStore,
+  openPostgresCheckpointStore,
+  PostgresReadModelStore,
+  type PostgresReadModelOptions,
+} from './postgres-read-model-store.js';
+export { acquireRunnerLock, type RunnerLock } from './runner-lock.js';
+export { toPostgresPlaceholders } from './placeholders.js';
+export { PostgresCheckpointStore } from './checkpoint-store.js';
