@@ -366,8 +366,10 @@ async function main(): Promise<void> {
     },
     startedAt,
     loadAverage1_5_15: {
-      before: loadBefore.map((l) => Math.round(l * 100) / 100),
-      after: loadavg().map((l) => Math.round(l * 100) / 100),
+      before: loadBefore.map((l) => l.toFixed(2)).join(' '),
+      after: loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
     },
     runs: table,
   };
