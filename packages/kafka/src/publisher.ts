@@ -23,18 +23,31 @@ export interface KafkaPublisherOptions {
   /** Broker-side wait for the acknowledgement of all in-sync replicas, default 30 s. */
   readonly ackTimeoutMs?: number;
   readonly compression?: 'none' | 'gzip';
+  /** Retries of a failed send (at least 1), default `DEFAULT_SEND_RETRIES`. */
+  readonly retries?: number;
 }
 
+/** Retries of a failed send before it is given up (kafkajs backs off exponentially from 300 ms up to 30 s). */
+export const DEFAULT_SEND_RETRIES = 8;
+
 /** The producer settings of the relay (and of the benchmark's raw producer, so both are measured alike). */
-export function relayProducer(kafka: Kafka): Producer {
-  // Idempotent (the broker drops a retried batch it already has) with one request in flight: retries can neither
-  // duplicate nor reorder messages within a partition. kafkajs then requires acks = all (-1).
-  // The default partitioner of kafkajs 2 is murmur2, the same as the Java client's: a customer's partition is the
-  // same whichever client produced.
+export function relayProducer(kafka: Kafka, options: { readonly retries?: number } = {}): Producer {
   return kafka.producer({
+    // Idempotent (the broker drops a retried batch it already has) with one request in flight: retries can neither
+    // duplicate nor reorder messages within a partition. kafkajs then requires acks = all (-1).
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // kafkajs retries an idempotent producer's sends forever unless told otherwise: bound them, so a send that
+    // cannot succeed stops the relay (kafkajs warns that limiting retries "may invalidate EoS guarantees": we promise
+    // at-least-once, not exactly-once, and a given-up send is never checkpointed).
+    retry: {
+      retries: Math.max(1, options.retries ?? DEFAULT_SEND_RETRIES),
+      initialRetryTime: 300,
+      maxRetryTime: 30_000,
+    },
+    // The default partitioner of kafkajs 2 is murmur2, the same as the Java client's: a customer's partition is the
+    // same whichever client produced.
     createPartitioner: Partitioners.DefaultPartitioner,
   });
 }
@@ -50,7 +63,10 @@ function groupByTopic(messages: readonly OutgoingMessage[]) {
 }
 
 export async function connectKafkaPublisher(options: KafkaPublisherOptions): Promise<EventPublisher> {
-  const producer = relayProducer(options.kafka);
+  const producer = relayProducer(
+    options.kafka,
+    options.retries === undefined ? {} : { retries: options.retries },
+  );
   await producer.connect();
   const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   return {

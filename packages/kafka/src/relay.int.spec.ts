@@ -125,7 +125,7 @@ describe('runRelay against a real broker', () => {
       retries: 1,
       maxRetryTimeMs: 500,
     });
-    const failing = await connectKafkaPublisher({ kafka, logger: silentLogger, partitions: 1 });
+    const failing = await connectKafkaPublisher({ kafka, logger: silentLogger, partitions: 1, retries: 1 });
     cleanups.push(() => failing.close());
     const result = await runRelay({
       name: 'fail',

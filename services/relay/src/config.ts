@@ -18,9 +18,14 @@ export const RelayEnv = LedgerEnv.pick({
     CRM_LEDGER_RELAY_MAX_SEND_BYTES: envPositiveInt('a positive whole number').default(900_000),
     CRM_LEDGER_RELAY_RETRIES: z
       .string()
-      .regex(/^\d+$/, 'must be a whole number from 0 to 100')
+      .regex(/^\d+$/, 'must be a whole number from 1 to 100')
       .transform(Number)
-      .pipe(z.int().max(100, 'must be a whole number from 0 to 100'))
+      .pipe(
+        z
+          .int()
+          .min(1, 'must be a whole number from 1 to 100')
+          .max(100, 'must be a whole number from 1 to 100'),
+      )
       .default(8),
   });
 

@@ -35,7 +35,7 @@ describe('parseConfig', () => {
     expect(lines).toContain("CRM_LEDGER_KAFKA_BROKERS: must be host:port, comma-separated, got 'no-port'");
     expect(lines).toContain("CRM_LEDGER_KAFKA_PARTITIONS: must be a positive whole number, got '0'");
     expect(lines).toContain("CRM_LEDGER_RELAY_MODE: must be one of follow, catch-up, got 'sometimes'");
-    expect(lines).toContain("CRM_LEDGER_RELAY_RETRIES: must be a whole number from 0 to 100, got '1000'");
+    expect(lines).toContain("CRM_LEDGER_RELAY_RETRIES: must be a whole number from 1 to 100, got '1000'");
   });
 
   it('documents every variable in --help', () => {

@@ -93,6 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
       kafka,
       logger,
       partitions: config.CRM_LEDGER_KAFKA_PARTITIONS,
+      retries: config.CRM_LEDGER_RELAY_RETRIES,
     });
     try {
       const result = await runRelay({

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '@crm-ledger/core';
@@ -21,6 +21,7 @@ import { generateHistory } from '@crm-ledger/synthetic';
 import { testBrokers } from './test-broker.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SEED = 20_241_123;
 const KILLS = 5;
 
@@ -178,7 +179,7 @@ describe('crm-relay as a process, killed with SIGKILL at random points', () => {
     const exit = await startRelay({
       CRM_LEDGER_KAFKA_BROKERS: '127.0.0.1:1',
       CRM_LEDGER_RELAY_CHECKPOINT_FILE: checkpointFile,
-      CRM_LEDGER_RELAY_RETRIES: '0',
+      CRM_LEDGER_RELAY_RETRIES: '1',
       CRM_LEDGER_RELAY_MODE: 'catch-up',
     }).exited;
     expect(exit.code, exit.stderr).toBe(1);
@@ -200,4 +201,43 @@ describe('crm-relay as a process, killed with SIGKILL at random points', () => {
     );
     expect(exit.stderr).toContain('CRM_LEDGER_RELAY_BATCH_SIZE');
   });
+
+  it('exits 1 within its retry budget when the broker dies under it, checkpoint before the unsent events', async () => {
+    // A broker of its own, since this test kills it.
+    const launcher = (await import(pathToFileURL(path.join(ROOT, 'infra/kafka/kafka.mjs')).href)) as {
+      startKafka(options: object): Promise<{ brokers: string; pid: number; stop: () => Promise<void> }>;
+    };
+    const broker = await launcher.startKafka({});
+    try {
+      const checkpointFile = path.join(dir, 'dying-broker.checkpoints.db');
+      const relay = startRelay({
+        CRM_LEDGER_KAFKA_BROKERS: broker.brokers,
+        CRM_LEDGER_KAFKA_PARTITIONS: '1',
+        CRM_LEDGER_RELAY_CHECKPOINT_FILE: checkpointFile,
+        CRM_LEDGER_RELAY_RETRIES: '2',
+        CRM_LEDGER_RELAY_BATCH_SIZE: '100',
+        CRM_LEDGER_RELAY_MAX_SEND_BYTES: '20000',
+      });
+      const checkpoint = async () => {
+        const checkpoints = openSqliteCheckpointStore(checkpointFile);
+        try {
+          return await checkpoints.load('kafka-relay');
+        } finally {
+          await checkpoints.close();
+        }
+      };
+      while ((await checkpoint()) < 300) await sleep(10);
+      process.kill(broker.pid, 'SIGKILL');
+      const started = Date.now();
+      const exit = await relay.exited;
+      expect(exit.code, exit.stderr).toBe(1);
+      expect(Date.now() - started).toBeLessThan(90_000);
+      expect(exit.stderr).toMatch(/PublishFailed|cannot connect|TopicSetupFailed/);
+      const saved = await checkpoint();
+      expect(saved).toBeGreaterThanOrEqual(300);
+      expect(saved).toBeLessThan(ledger.length);
+    } finally {
+      await broker.stop();
+    }
+  }, 180_000);
 });
