@@ -24,7 +24,7 @@ describe('refitDecision', () => {
     });
     expect(refitDecision({ everyHours: 24, lastFittedAt: undefined, ledgerHasEvents: false, now })).toEqual({
       kind: 'wait',
-      ms: 24 * H,
+      ms: 60_000,
     });
   });
   it('waits until the last fit is everyHours old, then fits', () => {
@@ -148,11 +148,18 @@ describe('ClvRefitScheduler over a real SQLite store and read model', () => {
   it('an empty ledger waits without a warning; 0 hours schedules nothing', async () => {
     const timer = manualTimer();
     const log = recordingLog();
-    expect(await scheduler(movableClock('2026-03-10T08:00:00.000Z'), timer, log).start()).toEqual({
+    const s = scheduler(movableClock('2026-03-10T08:00:00.000Z'), timer, log);
+    expect(await s.start()).toEqual({
       kind: 'waiting',
-      ms: 24 * H,
+      ms: 60_000,
     });
+    expect(timer.pending.map((p) => p.ms)).toEqual([60_000]);
     expect(log.lines).toEqual([]);
+    // Events arrive (a demo seeds after start): the next look fits.
+    await appendSimulatedPurchases(store, { customers: 300, observationEnd: '2026-03-09', seed: 4 });
+    timer.fire();
+    await s.stop();
+    expect(log.lines.map((l) => l.message)).toEqual(['CLV refitted']);
     const off = manualTimer();
     expect(await scheduler(movableClock('2026-03-10T08:00:00.000Z'), off, log, 0).start()).toEqual({
       kind: 'off',

@@ -6,6 +6,8 @@ import { clvReadModelSpec, writeClvToReadModel } from './read-model.js';
 import type { ScoreOptions } from './score.js';
 
 const HOUR_MS = 3_600_000;
+/** How soon an empty ledger without a fit is looked at again (a demo seeds it right after start). */
+export const EMPTY_LEDGER_RECHECK_MS = 60_000;
 
 /** What the scheduler does next. */
 export type RefitDecision =
@@ -15,7 +17,7 @@ export type RefitDecision =
 
 /**
  * The scheduling decision, pure: `everyHours` 0 turns refitting off; with no fit yet, fit now when the ledger
- * has events (else check again in `everyHours`); with a fit, fit when it is `everyHours` old, else wait for that.
+ * has events (else look again in a minute); with a fit, fit when it is `everyHours` old, else wait for that.
  */
 export function refitDecision(input: {
   readonly everyHours: number;
@@ -26,7 +28,9 @@ export function refitDecision(input: {
   if (!(input.everyHours > 0)) return { kind: 'off' };
   const every = input.everyHours * HOUR_MS;
   if (input.lastFittedAt === undefined)
-    return input.ledgerHasEvents ? { kind: 'fit', reason: 'no-fit-yet' } : { kind: 'wait', ms: every };
+    return input.ledgerHasEvents
+      ? { kind: 'fit', reason: 'no-fit-yet' }
+      : { kind: 'wait', ms: Math.min(every, EMPTY_LEDGER_RECHECK_MS) };
   const due = Date.parse(input.lastFittedAt) + every;
   const now = Date.parse(input.now);
   return now >= due ? { kind: 'fit', reason: 'due' } : { kind: 'wait', ms: due - now };
