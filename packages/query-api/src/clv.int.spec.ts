@@ -16,6 +16,7 @@ import { Projector } from '@crm-ledger/projector';
 import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { registerClvRoutes } from './clv-routes.js';
+import { registerQueryRoutes } from './routes.js';
 
 describe('CLV routes over a real SQLite read model', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'query-api-clv-'));
@@ -50,6 +51,7 @@ describe('CLV routes over a real SQLite read model', () => {
     appendKey = append.key;
     app = await createHttpServer({ logger: pino({ level: 'silent' }), title: 'test', version: '0' });
     registerClvRoutes(app, { readModel, keys });
+    registerQueryRoutes(app, { store, readModel, keys, clock: fixedClock('2026-03-10T12:00:00Z') });
     await app.ready();
   });
   afterAll(async () => {
@@ -142,6 +144,19 @@ describe('CLV routes over a real SQLite read model', () => {
 
     const alive = await app.inject({ url: '/v1/aggregates/clv?by=segment&metric=p_alive', headers: auth() });
     for (const r of alive.json<{ rows: { p90: number }[] }>().rows) expect(r.p90).toBeLessThanOrEqual(1);
+  });
+
+  it('the customer 360 carries the clv_customers row when live, null when folded as of a past instant', async () => {
+    const row = await readModel.get('clv_customers', { customer_id: 'sim-8-3' });
+    expect(row).toBeDefined();
+    const live = await app.inject({ url: '/v1/customers/sim-8-3', headers: auth() });
+    expect(live.statusCode).toBe(200);
+    expect(live.json<{ clv: Row | null }>().clv).toEqual(row);
+    const past = await app.inject({
+      url: '/v1/customers/sim-8-3?asOf=2026-03-01T00:00:00Z',
+      headers: auth(),
+    });
+    expect(past.json<{ clv: Row | null }>().clv).toBeNull();
   });
 
   it('400 with issues on a bad query string', async () => {
