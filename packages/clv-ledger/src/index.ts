@@ -6,3 +6,5 @@ export * from './value-view.js';
 export * from './distribution.js';
 export * from './subscriptions.js';
 export * from './read-model.js';
+export * from './refit.js';
+export * from './simulated-history.js';

@@ -6,6 +6,7 @@ import { HealthWeights } from '@crm-ledger/projections';
 import { ensureProjections } from '@crm-ledger/projector';
 import { openSqliteReadModel, READ_MODEL_FILE } from '@crm-ledger/readmodel-sqlite';
 import type { LedgerComponent } from '@crm-ledger/runtime';
+import { registerClvRoutes } from './clv-routes.js';
 import { registerQueryRoutes } from './routes.js';
 
 /** Settings of the query API, from the environment. */
@@ -67,6 +68,7 @@ export const queryApiComponent: LedgerComponent = {
         ? {}
         : { healthWeights: settings.CRM_LEDGER_HEALTH_WEIGHTS }),
     });
+    registerClvRoutes(ctx.app, { readModel, keys: ctx.keys });
     return {
       description: 'GET /v1/customers/:customerId (360, ?asOf=), /v1/customers, /v1/aggregates/*',
       stop: () => readModel.close(),

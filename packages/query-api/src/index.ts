@@ -1,3 +1,4 @@
 export * from './queries.js';
 export * from './routes.js';
 export * from './component.js';
+export * from './clv-routes.js';

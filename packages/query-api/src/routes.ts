@@ -4,6 +4,7 @@ import { CustomerId } from '@crm-ledger/events';
 import { ErrorBody, requireScope, sendError, type ApiKeyStore, type HttpApp } from '@crm-ledger/http-kit';
 import type { HealthWeights } from '@crm-ledger/projections';
 import * as E from 'fp-ts/lib/Either.js';
+import { ClvQueries } from './clv-routes.js';
 import {
   channelConsistency,
   contactDrivers,
@@ -76,6 +77,9 @@ const Customer360Schema = z
       ticketFeedback: Rows,
     }),
     value: z.object({ customer: RowSchema.nullable(), months: Rows, tenureDays: z.number().nullable() }),
+    clv: RowSchema.nullable().describe(
+      "The customer's clv_customers row from the latest CLV fit (null: no fit, no purchase in its window, or asOf given)",
+    ),
     timeline: z
       .array(
         z.object({
@@ -109,6 +113,7 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
   const auth = requireScope(options.keys, 'read');
   const security = [{ apiKey: [] }];
   const now = (): string => options.clock.now();
+  const clvQueries = new ClvQueries(options.readModel);
 
   app.get(
     '/v1/customers/:customerId',
@@ -144,7 +149,9 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
         timelineLimit: timeline,
       });
       if (E.isLeft(result)) return sendError(reply, 404, 'not_found', 'no such customer (at that point)');
-      return result.right;
+      const clv =
+        result.right.source === 'live' ? await clvQueries.customerRow(req.params.customerId) : undefined;
+      return { ...result.right, clv: clv ?? null };
     },
   );
 

@@ -2,6 +2,7 @@ import { ingestComponent } from '@crm-ledger/ingest-api';
 import { projectorComponent } from '@crm-ledger/projector';
 import { queryApiComponent } from '@crm-ledger/query-api';
 import type { LedgerComponent } from '@crm-ledger/runtime';
+import { clvRefitComponent } from './clv-refit.js';
 
 /**
  * The parts `crm-ledger start` runs, in start order (stopped in reverse). Adding a part is one line:
@@ -11,4 +12,5 @@ export const components: readonly LedgerComponent[] = [
   ingestComponent,
   projectorComponent,
   queryApiComponent,
+  clvRefitComponent,
 ];

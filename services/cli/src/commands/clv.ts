@@ -50,7 +50,8 @@ function describeError(e: ClvFromStoreError): string {
   }
 }
 
-function writeRecord(dataDir: string, record: ClvFitRecord): string {
+/** Stores a fit record in `clv/fits/` and replaces `clv/latest.json` atomically. */
+export function writeRecord(dataDir: string, record: ClvFitRecord): string {
   const dir = clvDir(dataDir);
   mkdirSync(path.join(dir, 'fits'), { recursive: true });
   const text = JSON.stringify(record, null, 2) + '\n';
