@@ -1,3 +1,4 @@
+import { dashboardComponent } from '@crm-ledger/dashboard';
 import { ingestComponent } from '@crm-ledger/ingest-api';
 import { projectorComponent } from '@crm-ledger/projector';
 import { queryApiComponent } from '@crm-ledger/query-api';
@@ -11,4 +12,5 @@ export const components: readonly LedgerComponent[] = [
   ingestComponent,
   projectorComponent,
   queryApiComponent,
+  dashboardComponent,
 ];
