@@ -7,7 +7,7 @@ export const dashboardComponent: LedgerComponent = {
   start(ctx) {
     registerDashboard(ctx.app);
     return Promise.resolve({
-      description: `GET ${DEFAULT_DASHBOARD_PREFIX}/ (overview) and ${DEFAULT_DASHBOARD_PREFIX}/customer.html?id=<customerId>; asks for a read-scoped API key`,
+      description: `GET ${DEFAULT_DASHBOARD_PREFIX}/ (overview), ${DEFAULT_DASHBOARD_PREFIX}/customer.html?id=<customerId> (360)`,
       stop: () => Promise.resolve(),
     });
   },
