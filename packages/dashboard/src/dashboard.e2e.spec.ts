@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateHistory } from '@crm-ledger/synthetic';
 import { startSeededLedger, type SeededLedger } from './test-support/seeded-ledger.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -19,6 +20,27 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
+
+const CUSTOMERS = 300;
+const SEED = 7; // a seed whose 300 customers include erased ones (c-000069, c-000265)
+
+/** The personal data the seed wrote per customer (the generator is deterministic), and who was erased. */
+function seededPersonalData(): { pii: Map<string, string[]>; erased: string[] } {
+  const pii = new Map<string, string[]>();
+  const erased: string[] = [];
+  for (const h of generateHistory({ seed: SEED, customers: CUSTOMERS })) {
+    const values: string[] = [];
+    for (const e of h.events) {
+      if (e.type === 'CustomerErased') erased.push(h.customerId);
+      if (e.type !== 'CustomerRegistered' && e.type !== 'CustomerProfileUpdated') continue;
+      const data = e.data as Record<string, unknown>;
+      for (const k of ['name', 'email', 'phone'])
+        if (typeof data[k] === 'string' && data[k].length > 3) values.push(data[k]);
+    }
+    pii.set(h.customerId, values);
+  }
+  return { pii, erased };
+}
 
 interface NpsRow {
   month: string;
@@ -68,7 +90,7 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
 
   beforeAll(async () => {
     mkdirSync(imgDir, { recursive: true });
-    ledger = await startSeededLedger({ customers: 300, seed: 1 });
+    ledger = await startSeededLedger({ customers: CUSTOMERS, seed: SEED });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
   });
@@ -187,5 +209,25 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     await ready();
     expect(await rows.count()).toBe(live.timeline.length);
     await page.screenshot({ path: path.join(imgDir, 'dashboard-customer.png'), fullPage: true });
+  });
+
+  it('shows no personal data on the 360 page, for an erased customer neither', async () => {
+    const { pii, erased } = seededPersonalData();
+    expect(erased.length).toBeGreaterThan(0);
+    // Runs alone too (vitest -t): the key the first test typed in, put in the tab's sessionStorage directly.
+    await page.addInitScript((key) => {
+      const g = globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } };
+      g.sessionStorage.setItem('crm-ledger.readKey', key);
+    }, ledger.readKey);
+    for (const id of [erased[0]!, 'c-000007']) {
+      await page.goto(`${ledger.url}/dashboard/customer.html?id=${id}`);
+      await ready();
+      expect(await text('#customer-id')).toBe(id);
+      // The timeline is drawn (with the registration that carried the personal data), just without it.
+      expect(await page.locator('#timeline td', { hasText: 'CustomerRegistered' }).count(), id).toBe(1);
+      const shown = await page.locator('body').innerText();
+      expect(pii.get(id)!.length, id).toBeGreaterThan(0);
+      for (const value of pii.get(id)!) expect(shown, id).not.toContain(value);
+    }
   });
 });

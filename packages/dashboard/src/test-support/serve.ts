@@ -3,7 +3,7 @@ import { startSeededLedger } from './seeded-ledger.js';
 
 const customers = Number(process.argv[2] ?? '300');
 const port = Number(process.argv[3] ?? '4180');
-const ledger = await startSeededLedger({ customers, seed: 1, port });
+const ledger = await startSeededLedger({ customers, seed: 7, port });
 process.stdout.write(
   `${ledger.appended} events; dashboard on ${ledger.url}/dashboard/\nread key: ${ledger.readKey}\n`,
 );
