@@ -51,16 +51,19 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = parsed.right;
-  const logger = pino({ name: 'crm-relay', level: config.LOG_LEVEL });
-  const topics: TopicConfig = { prefix: config.RELAY_TOPIC_PREFIX, layout: config.RELAY_TOPIC_LAYOUT };
+  const logger = pino({ name: 'crm-relay', level: config.CRM_LEDGER_LOG_LEVEL });
+  const topics: TopicConfig = {
+    prefix: config.CRM_LEDGER_KAFKA_TOPIC_PREFIX,
+    layout: config.CRM_LEDGER_KAFKA_TOPIC_LAYOUT,
+  };
 
-  const store = openSqliteEventStore({ file: config.LEDGER_FILE });
-  const checkpoints = openSqliteCheckpointStore(config.RELAY_CHECKPOINT_FILE);
+  const store = openSqliteEventStore({ file: config.ledgerFile });
+  const checkpoints = openSqliteCheckpointStore(config.checkpointFile);
   const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.CRM_LEDGER_KAFKA_BROKERS,
+    clientId: 'crm-ledger-relay',
     logger: logger.child({ component: 'kafkajs' }),
-    retries: config.RELAY_RETRIES,
+    retries: config.CRM_LEDGER_RELAY_RETRIES,
   });
   const controller = new AbortController();
   const stop = (signal: string) => {
@@ -86,18 +89,22 @@ async function main(argv: readonly string[]): Promise<number> {
   ticker.unref();
 
   try {
-    const publisher = await connectKafkaPublisher({ kafka, logger, partitions: config.RELAY_PARTITIONS });
+    const publisher = await connectKafkaPublisher({
+      kafka,
+      logger,
+      partitions: config.CRM_LEDGER_KAFKA_PARTITIONS,
+    });
     try {
       const result = await runRelay({
-        name: config.RELAY_NAME,
+        name: config.CRM_LEDGER_RELAY_NAME,
         store,
         checkpoints,
         publisher,
         topics,
         logger,
-        mode: config.RELAY_MODE,
-        batchSize: config.RELAY_BATCH_SIZE,
-        maxSendBytes: config.RELAY_MAX_SEND_BYTES,
+        mode: config.CRM_LEDGER_RELAY_MODE,
+        batchSize: config.CRM_LEDGER_RELAY_BATCH_SIZE,
+        maxSendBytes: config.CRM_LEDGER_RELAY_MAX_SEND_BYTES,
         signal: controller.signal,
         onProgress: (p) => {
           progress = p;
