@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import { LedgerEnv, loadConfig } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
-import { ingestComponent } from '@crm-ledger/ingest-api';
+import { catalogueComponents, ingestComponent } from '@crm-ledger/ingest-api';
 import { startLedger } from '@crm-ledger/runtime';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
 
@@ -28,6 +28,7 @@ new Command('crm-ledger-ingest')
       config: config.right,
       logger,
       components: [ingestComponent],
+      extraSchemas: catalogueComponents(),
       openStore: (dataDir) => {
         const file = path.join(dataDir, 'ledger.sqlite');
         const store = openSqliteEventStore({
