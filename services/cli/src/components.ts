@@ -1,3 +1,4 @@
+import { dashboardComponent } from '@crm-ledger/dashboard';
 import { ingestComponent } from '@crm-ledger/ingest-api';
 import { projectorComponent } from '@crm-ledger/projector';
 import { queryApiComponent } from '@crm-ledger/query-api';
@@ -13,4 +14,5 @@ export const components: readonly LedgerComponent[] = [
   projectorComponent,
   queryApiComponent,
   clvRefitComponent,
+  dashboardComponent,
 ];

@@ -54,6 +54,7 @@ export function startCommand(): Command {
       const rel = (p: string) => path.relative(process.cwd(), p) || '.';
       const lines = [
         `crm-ledger listening on ${ledger.url}`,
+        `  dashboard: ${ledger.url}/dashboard/ (asks for an API key with the read scope)`,
         ...ledger.descriptions.map((d) => `  ${d}`),
         `  health: GET /health, /ready · OpenAPI: GET /openapi.json`,
         `  data in ${ledger.dataDir}: ${ledger.storeDescription}`,

@@ -1,0 +1,249 @@
+// The customer 360 page: the four views side by side and the journey, live or "as of" a chosen date.
+import { api, el, fmt, setState, setText, table } from './api.js';
+import { colour, draw } from './charts.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const customerId = params.get('id') ?? '';
+const TIMELINE = 500;
+
+function facts(id, pairs) {
+  $(id).replaceChildren(...pairs.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v ?? '–')]));
+}
+
+const pct = (n, d) => (d ? `${fmt.one((n / d) * 100)} %` : '–');
+
+function renderService(s) {
+  const c = s.customer ?? {};
+  facts('service-facts', [
+    ['tickets', fmt.int(c.tickets)],
+    ['open', fmt.int(c.open_tickets)],
+    [
+      'SLA breaches (reply / resolution)',
+      `${fmt.int(c.first_reply_breaches)} / ${fmt.int(c.resolution_breaches)}`,
+    ],
+    ['reopens · escalations', `${fmt.int(c.reopens)} · ${fmt.int(c.escalations)}`],
+    ['last ticket', fmt.day(c.last_ticket_at)],
+  ]);
+  const tickets = [...s.tickets].sort((a, b) => (a.opened_at < b.opened_at ? 1 : -1));
+  table(
+    'service-tickets',
+    [
+      ['opened', (t) => fmt.day(t.opened_at)],
+      ['channel', (t) => t.channel ?? '–'],
+      ['category', (t) => t.category ?? '–'],
+      ['priority', (t) => t.priority ?? '–'],
+      ['status', (t) => t.status],
+      ['reply (min)', (t) => fmt.int(t.first_reply_minutes)],
+      [
+        'SLA',
+        (t) =>
+          t.first_reply_breached === 1 || t.resolution_breached === 1
+            ? 'breached'
+            : t.resolution_breached === 0
+              ? 'met'
+              : '–',
+      ],
+    ],
+    tickets,
+    'no tickets',
+  );
+}
+
+function renderSuccess(s) {
+  const a = s.account ?? {};
+  const h = s.health;
+  facts('success-facts', [
+    ['health', h ? el('span', { class: `band ${h.band}`, id: 'health-score' }, h.score) : '–'],
+    ['churn risk', s.churnRisk?.risk ?? '–'],
+    ['days silent', s.daysSilent === null ? 'never active' : fmt.int(s.daysSilent)],
+    ['onboarding', a.onboarding_progress_pct === undefined ? '–' : `${a.onboarding_progress_pct} %`],
+    ['features adopted', fmt.int(a.features_adopted)],
+    ['criteria achieved', `${fmt.int(a.criteria_achieved)} of ${fmt.int(a.criteria_defined)}`],
+    [
+      'subscription',
+      `${a.subscription_status ?? '–'}${a.mrr_minor ? ` · MRR ${fmt.money(a.mrr_minor)}` : ''}`,
+    ],
+    ['next renewal', fmt.day(a.next_renewal_date)],
+  ]);
+  const comps = h?.components ?? [];
+  draw('chart-health-components', {
+    type: 'bar',
+    data: {
+      labels: comps.map((c) => `${c.name} (${c.weight})`),
+      datasets: [
+        { label: 'score', data: comps.map((c) => c.score), backgroundColor: comps.map((_, i) => colour(i)) },
+      ],
+    },
+    options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100 } } },
+  });
+  setText('churn-reasons', (s.churnRisk?.reasons ?? []).map((r) => `${r.reason} (+${r.points})`).join(' · '));
+}
+
+function renderExperience(x) {
+  const c = x.customer ?? {};
+  facts('experience-facts', [
+    ['interactions', fmt.int(c.interactions)],
+    ['channels used', fmt.int(c.channels_used)],
+    ['NPS', c.nps_responses ? `${fmt.one(c.nps)} (${c.nps_responses} answers)` : '–'],
+    ['CSAT', c.csat_responses ? `${fmt.one(c.csat_pct)} % (${c.csat_responses})` : '–'],
+    ['CES', c.ces_responses ? `${fmt.one(c.ces_avg)} (${c.ces_responses})` : '–'],
+    [
+      'mean sentiment',
+      c.sentiment_avg === null || c.sentiment_avg === undefined ? '–' : c.sentiment_avg.toFixed(2),
+    ],
+    ['channel spread', fmt.one(c.channel_spread)],
+  ]);
+  table(
+    'experience-channels',
+    [
+      ['channel', (r) => r.channel],
+      ['interactions', (r) => fmt.int(r.interactions)],
+      ['satisfaction', (r) => (r.satisfaction_n ? fmt.one(r.satisfaction_sum / r.satisfaction_n) : '–')],
+      ['effort', (r) => (r.effort_n ? fmt.one(r.effort_sum / r.effort_n) : '–')],
+    ],
+    [...x.channels].sort((a, b) => b.interactions - a.interactions),
+    'no channel activity',
+  );
+}
+
+/** Any CLV the API serves for this customer (fields named clv*), until then a placeholder. */
+function clvOf(data) {
+  const v = data.value ?? {};
+  if (v.clv !== undefined && v.clv !== null)
+    return typeof v.clv === 'object' ? JSON.stringify(v.clv) : String(v.clv);
+  const c = v.customer ?? {};
+  const key = Object.keys(c).find((k) => k.startsWith('clv') && c[k] !== null);
+  return key === undefined ? 'not available yet' : `${key}: ${c[key]}`;
+}
+
+function renderValue(data) {
+  const v = data.value;
+  const c = v.customer ?? {};
+  facts('value-facts', [
+    ['net revenue', `${fmt.money(c.net_revenue_minor)} ${c.currency ?? ''}`],
+    ['orders', fmt.int(c.orders)],
+    ['refunds', fmt.money(c.refunds_minor)],
+    ['MRR · ARR', `${fmt.money(c.mrr_minor)} · ${fmt.money(c.arr_minor)}`],
+    ['tenure', v.tenureDays === null ? '–' : `${fmt.int(v.tenureDays)} days`],
+    ['last purchase', fmt.day(c.last_purchase_at)],
+    ['CLV', clvOf(data)],
+  ]);
+  const months = [...v.months].sort((a, b) => (a.month < b.month ? -1 : 1));
+  draw('chart-value-months', {
+    type: 'bar',
+    data: {
+      labels: months.map((m) => m.month),
+      datasets: [
+        {
+          label: 'net revenue',
+          data: months.map((m) => (m.gross_minor - m.refunds_minor) / 100),
+          backgroundColor: '#16a34a',
+        },
+      ],
+    },
+    options: { plugins: { legend: { display: false } } },
+  });
+}
+
+const channelOf = (e) => (typeof e.data.channel === 'string' ? e.data.channel : '(no channel)');
+
+function renderTimeline(entries) {
+  setText('timeline-count', `${entries.length} events`);
+  const channels = [...new Set(entries.map(channelOf))].sort();
+  const types = [...new Set(entries.map((e) => e.type))].sort();
+  draw('chart-journey', {
+    type: 'scatter',
+    data: {
+      datasets: types.map((t, i) => ({
+        label: t,
+        data: entries
+          .filter((e) => e.type === t)
+          .map((e) => ({ x: Date.parse(e.occurredAt), y: channels.indexOf(channelOf(e)) })),
+        backgroundColor: colour(i),
+        pointRadius: 3,
+      })),
+    },
+    options: {
+      plugins: {
+        legend: { position: 'right' },
+        tooltip: {
+          callbacks: {
+            label: (c) =>
+              `${c.dataset.label} · ${new Date(c.parsed.x).toISOString().slice(0, 10)} · ${channels[c.parsed.y]}`,
+          },
+        },
+      },
+      scales: {
+        x: { type: 'linear', ticks: { callback: (v) => new Date(v).toISOString().slice(0, 10) } },
+        y: {
+          min: -0.5,
+          max: channels.length - 0.5,
+          afterBuildTicks: (axis) => {
+            axis.ticks = channels.map((_, i) => ({ value: i }));
+          },
+          ticks: { callback: (v) => channels[v] ?? '' },
+        },
+      },
+    },
+  });
+  table(
+    'timeline',
+    [
+      ['occurred', (e) => fmt.when(e.occurredAt)],
+      ['event', (e) => e.type],
+      ['channel', channelOf],
+      [
+        'details',
+        (e) =>
+          Object.entries(e.data)
+            .filter(([k]) => k !== 'channel')
+            .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+            .join('  '),
+      ],
+    ],
+    entries,
+    'no events',
+  );
+}
+
+async function load() {
+  setState('loading', 'loading…');
+  const day = $('asof').value;
+  const data = await api(`/v1/customers/${encodeURIComponent(customerId)}`, {
+    asOf: day ? `${day}T23:59:59Z` : undefined,
+    timeline: TIMELINE,
+  });
+  if (data === null) {
+    setText('source', '');
+    renderTimeline([]);
+    setState('ready', day ? `No events of ${customerId} up to ${day}.` : `No customer ${customerId}.`);
+    return;
+  }
+  setText(
+    'source',
+    data.source === 'live' ? 'live views' : `folded from the stream up to ${fmt.day(data.asOf)}`,
+  );
+  renderService(data.service);
+  renderSuccess(data.success);
+  renderExperience(data.experience);
+  renderValue(data);
+  renderTimeline(data.timeline);
+  setState('ready', '');
+}
+
+function setAsOf(day) {
+  $('asof').value = day;
+  const url = new URL(location.href);
+  if (day) url.searchParams.set('asOf', day);
+  else url.searchParams.delete('asOf');
+  history.replaceState(null, '', url);
+  void load().catch((e) => setState('error', `Could not load: ${e.message}`));
+}
+
+setText('customer-id', customerId);
+document.title = `crm-ledger · ${customerId}`;
+$('asof').value = params.get('asOf') ?? '';
+$('asof').addEventListener('change', () => setAsOf($('asof').value));
+$('asof-now').addEventListener('click', () => setAsOf(''));
+void load().catch((e) => setState('error', `Could not load: ${e.message}`));

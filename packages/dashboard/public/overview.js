@@ -1,0 +1,410 @@
+// The overview page: every panel re-queries the API when a filter changes and redraws.
+import { allCustomers, api, el, fmt, forgetKey, setState, setText, table } from './api.js';
+import { BAND_COLOURS, colour, draw } from './charts.js';
+
+const $ = (id) => document.getElementById(id);
+const SILENT_DAYS = 30;
+const RENEWAL_DAYS = 90;
+
+function filters() {
+  const from = $('f-from').value;
+  const to = $('f-to').value;
+  const asOfDay = $('f-asof').value;
+  return {
+    segment: $('f-segment').value || undefined,
+    channel: $('f-channel').value || undefined,
+    // The API's windows: from inclusive, to exclusive; a month picker's "to" includes that month.
+    from: from ? `${from}-01` : undefined,
+    to: to ? nextMonthStart(to) : undefined,
+    asOf: asOfDay ? `${asOfDay}T23:59:59Z` : undefined,
+  };
+}
+
+function nextMonthStart(month) {
+  const [y, m] = month.split('-').map(Number);
+  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+}
+
+const customerLink = (id) =>
+  el('a', { href: `customer.html?id=${encodeURIComponent(id)}`, class: 'customer-link' }, id);
+
+/** NPS of summed survey cells, one decimal (as the API rounds). */
+export function npsOf(rows) {
+  const r = rows.reduce((a, x) => a + x.responses, 0);
+  const p = rows.reduce((a, x) => a + x.promoters, 0);
+  const d = rows.reduce((a, x) => a + x.detractors, 0);
+  return { responses: r, nps: r === 0 ? null : Math.round(((p - d) / r) * 1000) / 10 };
+}
+
+function drawNps(rows, channel) {
+  const months = [...new Set(rows.map((r) => r.month))].sort();
+  const channels = [...new Set(rows.map((r) => r.channel))].sort();
+  const shown = channel ? [channel] : channels;
+  const overall = npsOf(channel ? rows.filter((r) => r.channel === channel) : rows);
+  setText('kpi-nps', fmt.one(overall.nps));
+  setText('kpi-nps-sub', `${fmt.int(overall.responses)} answers${channel ? ` · ${channel}` : ''}`);
+  const perMonth = (sel) => months.map((m) => npsOf(rows.filter((r) => r.month === m && sel(r))).nps);
+  draw('chart-nps', {
+    type: 'line',
+    data: {
+      labels: months,
+      datasets: [
+        ...(channel
+          ? []
+          : [
+              {
+                label: 'all channels',
+                data: perMonth(() => true),
+                borderColor: '#111827',
+                borderWidth: 3,
+                tension: 0.3,
+                spanGaps: true,
+              },
+            ]),
+        ...shown.map((c, i) => ({
+          label: c,
+          data: perMonth((r) => r.channel === c),
+          borderColor: colour(i),
+          backgroundColor: colour(i),
+          borderWidth: channel ? 3 : 1,
+          pointRadius: 1.5,
+          spanGaps: true,
+          tension: 0.3,
+        })),
+      ],
+    },
+    options: { scales: { y: { min: -100, max: 100, title: { display: true, text: 'NPS' } } } },
+  });
+}
+
+function drawChannels(body, channel) {
+  const rows = body.channels.filter((c) => c.mean_satisfaction !== null);
+  draw('chart-channels', {
+    type: 'bar',
+    data: {
+      labels: rows.map((c) => c.channel),
+      datasets: [
+        {
+          label: 'mean satisfaction',
+          data: rows.map((c) => Math.round(c.mean_satisfaction * 10) / 10),
+          backgroundColor: rows.map((c) => (!channel || c.channel === channel ? '#2563eb' : '#cbd5e1')),
+        },
+      ],
+    },
+    options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100 } } },
+  });
+  setText(
+    'channels-note',
+    `Spread between the best and worst channel: ${fmt.one(body.spread)} points. ` +
+      'A monthly CSAT/CES trend per channel needs a query-API aggregate that does not exist yet.',
+  );
+}
+
+function drawDrivers(rows) {
+  const months = [...new Set(rows.map((r) => r.month))].sort();
+  const totals = new Map();
+  for (const r of rows) totals.set(r.category, (totals.get(r.category) ?? 0) + r.tickets);
+  const top = [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 7)
+    .map(([c]) => c);
+  const cell = (m, pred) =>
+    rows.filter((r) => r.month === m && pred(r.category)).reduce((a, r) => a + r.tickets, 0);
+  const datasets = top.map((c, i) => ({
+    label: c,
+    data: months.map((m) => cell(m, (x) => x === c)),
+    backgroundColor: colour(i),
+  }));
+  if (totals.size > top.length)
+    datasets.push({
+      label: 'other',
+      data: months.map((m) => cell(m, (x) => !top.includes(x))),
+      backgroundColor: '#94a3b8',
+    });
+  const tickets = rows.reduce((a, r) => a + r.tickets, 0);
+  setText('kpi-tickets', fmt.int(tickets));
+  setText('kpi-tickets-sub', top.length > 0 ? `top driver: ${top[0]}` : '');
+  draw('chart-drivers', {
+    type: 'bar',
+    data: { labels: months, datasets },
+    options: {
+      scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'tickets' } } },
+    },
+  });
+}
+
+function drawService(rows) {
+  const order = ['urgent', 'high', 'normal', 'low'];
+  rows = [...rows].sort((a, b) => order.indexOf(a.priority) - order.indexOf(b.priority));
+  const labels = rows.map((r) => `${r.priority} (${r.tickets})`);
+  const rate = (n, r) => (r.tickets === 0 ? null : Math.round((n / r.tickets) * 1000) / 10);
+  const config = (p50, p90, breaches, scale, unit) => ({
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        {
+          label: `p50 (${unit})`,
+          data: rows.map((r) => (r[p50] === null ? null : Math.round(r[p50] / scale))),
+          backgroundColor: '#93c5fd',
+          yAxisID: 'y',
+        },
+        {
+          label: `p90 (${unit})`,
+          data: rows.map((r) => (r[p90] === null ? null : Math.round(r[p90] / scale))),
+          backgroundColor: '#2563eb',
+          yAxisID: 'y',
+        },
+        {
+          type: 'line',
+          label: 'SLA breached (%)',
+          data: rows.map((r) => rate(r[breaches], r)),
+          borderColor: '#dc2626',
+          backgroundColor: '#dc2626',
+          yAxisID: 'pct',
+        },
+      ],
+    },
+    options: {
+      scales: {
+        y: { title: { display: true, text: unit } },
+        pct: {
+          position: 'right',
+          min: 0,
+          max: 100,
+          grid: { drawOnChartArea: false },
+          title: { display: true, text: '% breached' },
+        },
+      },
+    },
+  });
+  draw(
+    'chart-first-reply',
+    config('first_reply_p50', 'first_reply_p90', 'first_reply_breaches', 1, 'minutes'),
+  );
+  draw('chart-resolution', config('resolution_p50', 'resolution_p90', 'resolution_breaches', 60, 'hours'));
+}
+
+function drawGap(rows) {
+  draw('chart-gap', {
+    type: 'bar',
+    data: {
+      labels: rows.map((r) => `SLA ${r.sla} (${r.scored_tickets} scored)`),
+      datasets: [
+        {
+          label: 'satisfied (%)',
+          data: rows.map((r) => r.satisfied_pct),
+          backgroundColor: rows.map((r) =>
+            r.sla === 'met' ? '#16a34a' : r.sla === 'breached' ? '#dc2626' : '#94a3b8',
+          ),
+        },
+      ],
+    },
+    options: {
+      plugins: { legend: { display: false } },
+      scales: { y: { min: 0, max: 100, title: { display: true, text: '% satisfied' } } },
+    },
+  });
+}
+
+function drawCustomers(items, renewals) {
+  setText('kpi-customers', fmt.int(items.length));
+  const bands = { green: 0, yellow: 0, red: 0 };
+  for (const i of items) bands[i.health.band]++;
+  setText('kpi-customers-sub', `${bands.green} green · ${bands.yellow} yellow · ${bands.red} red`);
+  const bins = Array.from({ length: 10 }, (_, b) => `${b * 10}–${b === 9 ? 100 : b * 10 + 9}`);
+  const byBand = (band) =>
+    bins.map(
+      (_, b) =>
+        items.filter((i) => i.health.band === band && Math.min(9, Math.floor(i.health.score / 10)) === b)
+          .length,
+    );
+  draw('chart-health', {
+    type: 'bar',
+    data: {
+      labels: bins,
+      datasets: ['red', 'yellow', 'green'].map((band) => ({
+        label: band,
+        data: byBand(band),
+        backgroundColor: BAND_COLOURS[band],
+      })),
+    },
+    options: {
+      scales: {
+        x: { stacked: true, title: { display: true, text: 'health score' } },
+        y: { stacked: true, title: { display: true, text: 'customers' } },
+      },
+    },
+  });
+
+  const atRisk = items
+    .filter((i) => i.churnRisk.risk === 'high')
+    .sort((a, b) => a.health.score - b.health.score);
+  setText('kpi-at-risk', fmt.int(atRisk.length));
+  table(
+    'list-at-risk',
+    [
+      ['customer', (i) => customerLink(i.account.customer_id)],
+      ['segment', (i) => i.account.segment ?? '–'],
+      ['health', (i) => el('span', { class: `band ${i.health.band}` }, i.health.score)],
+      ['why', (i) => i.churnRisk.reasons.map((r) => r.reason).join('; ')],
+    ],
+    atRisk.slice(0, 25),
+  );
+
+  const days = (i) => i.health.daysSinceLastInteraction;
+  const silent = items
+    .filter((i) => days(i) === null || days(i) >= SILENT_DAYS)
+    .sort((a, b) => (days(b) ?? 1e9) - (days(a) ?? 1e9));
+  setText('kpi-silent', fmt.int(silent.length));
+  table(
+    'list-silent',
+    [
+      ['customer', (i) => customerLink(i.account.customer_id)],
+      ['silent (days)', (i) => (days(i) === null ? 'never' : fmt.int(days(i)))],
+      ['last interaction', (i) => fmt.day(i.account.last_interaction_at)],
+      ['health', (i) => el('span', { class: `band ${i.health.band}` }, i.health.score)],
+    ],
+    silent.slice(0, 25),
+  );
+
+  setText('kpi-renewals', fmt.int(renewals.length));
+  setText('kpi-renewals-sub', `MRR ${fmt.money(renewals.reduce((a, i) => a + i.account.mrr_minor, 0))}`);
+  table(
+    'list-renewals',
+    [
+      ['customer', (i) => customerLink(i.account.customer_id)],
+      ['renews', (i) => fmt.day(i.account.next_renewal_date)],
+      ['MRR', (i) => fmt.money(i.account.mrr_minor)],
+      ['health', (i) => el('span', { class: `band ${i.health.band}` }, i.health.score)],
+      ['churn risk', (i) => i.churnRisk.risk],
+    ],
+    renewals,
+  );
+}
+
+function drawRetention(body, f) {
+  const cohorts = body.mrr.filter(
+    (c) => (!f.from || c.cohort >= f.from.slice(0, 7)) && (!f.to || c.cohort < f.to.slice(0, 7)),
+  );
+  // The eight largest cohorts of the period, in time order.
+  const shown = [...cohorts]
+    .sort((a, b) => b.customers - a.customers)
+    .slice(0, 8)
+    .sort((a, b) => (a.cohort < b.cohort ? -1 : 1));
+  const offsets = Math.max(0, ...shown.map((c) => c.months.length));
+  draw('chart-retention', {
+    type: 'line',
+    data: {
+      labels: Array.from({ length: offsets }, (_, k) => `+${k} m`),
+      datasets: shown.map((c, i) => ({
+        label: `${c.cohort} (${c.customers})`,
+        data: c.months.map((m) => m.nrrPct),
+        borderColor: colour(i),
+        backgroundColor: colour(i),
+        pointRadius: 1.5,
+      })),
+    },
+    options: { scales: { y: { title: { display: true, text: 'NRR %' } } } },
+  });
+}
+
+function drawPainPoints(rows) {
+  table(
+    'list-pain-points',
+    [
+      ['touchpoint', (r) => r.touchpoint],
+      ['interactions', (r) => fmt.int(r.interactions)],
+      ['mean sentiment', (r) => (r.mean_sentiment === null ? '–' : r.mean_sentiment.toFixed(2))],
+      ['mean effort (1–7)', (r) => (r.mean_effort === null ? '–' : r.mean_effort.toFixed(1))],
+    ],
+    rows,
+  );
+}
+
+/** CLV: drawn when the query API serves GET /v1/aggregates/clv; until then the panel says so. */
+function drawClv(body) {
+  const rows = body === null ? [] : (body.rows ?? body.segments ?? []);
+  if (rows.length === 0) {
+    $('panel-clv').classList.add('placeholder');
+    setText(
+      'clv-note',
+      body === null
+        ? 'Not available yet: this query API does not serve GET /v1/aggregates/clv. The panel fills in once it does.'
+        : 'No CLV scores yet.',
+    );
+    draw('chart-clv', { type: 'bar', data: { labels: [], datasets: [] } });
+    return;
+  }
+  $('panel-clv').classList.remove('placeholder');
+  setText('clv-note', `${fmt.int(rows.reduce((a, r) => a + (r.customers ?? 0), 0))} customers scored`);
+  draw('chart-clv', {
+    type: 'bar',
+    data: {
+      labels: rows.map((r) => r.segment),
+      datasets: ['p10', 'p50', 'p90'].map((q, i) => ({
+        label: q,
+        data: rows.map((r) => r[q]),
+        backgroundColor: colour(i),
+      })),
+    },
+  });
+}
+
+function fillChannelChoices(rows) {
+  const select = $('f-channel');
+  if (select.options.length > 1) return;
+  for (const c of rows.map((r) => r.channel).sort()) select.append(el('option', {}, c));
+}
+
+let generation = 0;
+
+async function refresh() {
+  const mine = ++generation;
+  setState('loading', 'loading…');
+  const f = filters();
+  const win = { from: f.from, to: f.to };
+  try {
+    const [nps, channels, drivers, service, gap, retention, pain, clv, customers, renewals] =
+      await Promise.all([
+        api('/v1/aggregates/nps', win),
+        api('/v1/aggregates/channels'),
+        api('/v1/aggregates/contact-drivers', win),
+        api('/v1/aggregates/service', { ...win, by: 'priority' }),
+        api('/v1/aggregates/perception-gap'),
+        api('/v1/aggregates/retention', { asOf: f.asOf, months: 12 }),
+        api('/v1/aggregates/pain-points', { limit: 8 }),
+        api('/v1/aggregates/clv'),
+        allCustomers({ segment: f.segment, asOf: f.asOf }),
+        // Renewals within 90 days of asOf (the server's "now" when none is chosen).
+        allCustomers({
+          segment: f.segment,
+          asOf: f.asOf,
+          renewalWithinDays: RENEWAL_DAYS,
+          sort: 'next_renewal_date',
+        }),
+      ]);
+    if (mine !== generation) return; // a newer filter change is on its way
+    fillChannelChoices(channels.channels);
+    drawNps(nps.rows, f.channel);
+    drawChannels(channels, f.channel);
+    drawDrivers(drivers.rows);
+    drawService(service.rows);
+    drawGap(gap.rows);
+    drawCustomers(customers, renewals);
+    drawRetention(retention, f);
+    drawPainPoints(pain.rows);
+    drawClv(clv);
+    setState('ready', '');
+  } catch (error) {
+    if (mine === generation) setState('error', `Could not load: ${error.message}`);
+  }
+}
+
+for (const id of ['f-segment', 'f-channel', 'f-from', 'f-to', 'f-asof'])
+  $(id).addEventListener('change', refresh);
+$('change-key').addEventListener('click', () => {
+  forgetKey();
+  void refresh();
+});
+void refresh();
