@@ -69,7 +69,7 @@ describe('envelope <-> ESDB event', () => {
       ...recordedFrom(toEventData(registered('c1')), 0n, 10n),
       streamId: 'run42.customer-c1',
     };
-    expect(fromRecordedEvent(recorded as RecordedEvent, 'run42.').streamName).toBe('customer-c1');
+    expect(fromRecordedEvent(recorded, 'run42.').streamName).toBe('customer-c1');
   });
 
   it('refuses records that are not crm-ledger envelopes, and servers without positions', () => {
