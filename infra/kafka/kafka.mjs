@@ -270,7 +270,16 @@ export async function startKafka(options = {}) {
   });
   if (options.detached) child.unref();
   const pid = child.pid;
-  const state = { pid, port, controllerPort, brokers: `127.0.0.1:${port}`, runDir, logFile, clusterId: id, jarsDir };
+  const state = {
+    pid,
+    port,
+    controllerPort,
+    brokers: `127.0.0.1:${port}`,
+    runDir,
+    logFile,
+    clusterId: id,
+    jarsDir,
+  };
   fs.writeFileSync(path.join(runDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
 
   const stop = async () => {

@@ -205,6 +205,9 @@ describe('errors are data', () => {
     expect(fitGammaGamma([{ frequency: 2, monetaryValue: -5 }])).toMatchObject(
       E.left({ type: 'InvalidInput', model: 'gamma-gamma', index: 0, field: 'monetaryValue' }),
     );
+    // A prediction accepts free repeat purchases (zbar = 0): the estimate shrinks toward 0.
+    const free = conditionalExpectedSpend({ p: 6, q: 4, v: 15 }, { frequency: 2, monetaryValue: 0 });
+    expect(free).toEqual(E.right((6 * 15) / (12 + 4 - 1)));
     expect(conditionalExpectedPurchases(MLE, ok, -1)).toMatchObject(
       E.left({ type: 'InvalidInput', field: 't' }),
     );

@@ -35,7 +35,15 @@ export interface GammaGammaFitOptions {
   readonly optimiser?: NelderMeadOptions;
 }
 
-function checkSpend(row: SpendSummary, index?: number): E.Either<InvalidInput, SpendSummary> {
+/**
+ * For a fit the mean repeat spend of a repeat buyer must be > 0 (the likelihood takes its logarithm); a
+ * prediction also accepts 0 (a customer whose repeat purchases were free: the estimate shrinks toward 0).
+ */
+function checkSpend(
+  row: SpendSummary,
+  purpose: 'fit' | 'predict',
+  index?: number,
+): E.Either<InvalidInput, SpendSummary> {
   const bad = (field: string, value: unknown, message: string): E.Either<InvalidInput, SpendSummary> =>
     E.left({
       type: 'InvalidInput',
@@ -47,11 +55,14 @@ function checkSpend(row: SpendSummary, index?: number): E.Either<InvalidInput, S
     });
   if (!Number.isInteger(row.frequency) || row.frequency < 0)
     return bad('frequency', row.frequency, 'frequency must be an integer >= 0');
-  if (row.frequency > 0 && !(Number.isFinite(row.monetaryValue) && row.monetaryValue > 0))
+  const m = row.monetaryValue;
+  if (row.frequency > 0 && !(Number.isFinite(m) && (purpose === 'fit' ? m > 0 : m >= 0)))
     return bad(
       'monetaryValue',
       row.monetaryValue,
-      'the mean repeat spend must be a finite number > 0 when frequency >= 1',
+      purpose === 'fit'
+        ? 'the mean repeat spend must be a finite number > 0 when frequency >= 1 (leave free repeat purchases out of the fit)'
+        : 'the mean repeat spend must be a finite number >= 0',
     );
   return E.right(row);
 }
@@ -90,7 +101,7 @@ export function fitGammaGamma(
   const xs: number[] = [];
   const ms: number[] = [];
   for (let i = 0; i < rows.length; i++) {
-    const checked = checkSpend(rows[i]!, i);
+    const checked = checkSpend(rows[i]!, 'fit', i);
     if (E.isLeft(checked)) return checked;
     if (checked.right.frequency > 0) {
       xs.push(checked.right.frequency);
@@ -144,7 +155,7 @@ export function conditionalExpectedSpend(
   params: GammaGammaParams,
   customer: SpendSummary,
 ): E.Either<InvalidInput, number> {
-  const checked = checkSpend(customer);
+  const checked = checkSpend(customer, 'predict');
   if (E.isLeft(checked)) return checked;
   const { p, q, v } = params;
   const x = customer.frequency;

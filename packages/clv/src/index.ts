@@ -6,3 +6,5 @@ export * from './bg-nbd.js';
 export * from './gamma-gamma.js';
 export * from './clv.js';
 export * from './subscription.js';
+export * from './calibration.js';
+export * from './simulate.js';

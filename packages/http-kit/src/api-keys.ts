@@ -36,13 +36,18 @@ const KEY_FORMAT = /^crml_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /** A new random key `crml_<id>_<secret>` (256-bit secret) and the record to store for it. */
-export function generateApiKey(name: string, scopes: readonly Scope[], now: string): { key: string; record: ApiKeyRecord } {
+export function generateApiKey(
+  name: string,
+  scopes: readonly Scope[],
+  now: string,
+): { key: string; record: ApiKeyRecord } {
   const id = randomBytes(6).toString('hex');
   const key = `crml_${id}_${randomBytes(32).toString('base64url')}`;
   return { key, record: { id, name, scopes: [...new Set(scopes)], hash: sha256Hex(key), createdAt: now } };
 }
 
-export type AuthFailure = { type: 'MissingKey' } | { type: 'UnknownKey' } | { type: 'MissingScope'; scope: Scope; keyId: string };
+export type AuthFailure =
+  { type: 'MissingKey' } | { type: 'UnknownKey' } | { type: 'MissingScope'; scope: Scope; keyId: string };
 export type AuthResult = { ok: true; key: ApiKeyRecord } | { ok: false; failure: AuthFailure };
 
 const DUMMY_HASH = Buffer.alloc(32);
@@ -52,15 +57,22 @@ const DUMMY_HASH = Buffer.alloc(32);
  * `crypto.timingSafeEqual` (fixed-length digests, so the comparison time says nothing about the key).
  * Unknown, malformed and revoked keys are all `UnknownKey`.
  */
-export async function authenticate(store: ApiKeyStore, presented: string | undefined, scope: Scope): Promise<AuthResult> {
-  if (presented === undefined || presented.length === 0) return { ok: false, failure: { type: 'MissingKey' } };
+export async function authenticate(
+  store: ApiKeyStore,
+  presented: string | undefined,
+  scope: Scope,
+): Promise<AuthResult> {
+  if (presented === undefined || presented.length === 0)
+    return { ok: false, failure: { type: 'MissingKey' } };
   const m = KEY_FORMAT.exec(presented);
   const record = m === null ? undefined : await store.findById(m[1]!);
   const presentedDigest = createHash('sha256').update(presented, 'utf8').digest();
   const storedDigest = record === undefined ? DUMMY_HASH : Buffer.from(record.hash, 'hex');
   const same = timingSafeEqual(presentedDigest, storedDigest);
-  if (record === undefined || !same || record.revokedAt !== undefined) return { ok: false, failure: { type: 'UnknownKey' } };
-  if (!hasScope(record, scope)) return { ok: false, failure: { type: 'MissingScope', scope, keyId: record.id } };
+  if (record === undefined || !same || record.revokedAt !== undefined)
+    return { ok: false, failure: { type: 'UnknownKey' } };
+  if (!hasScope(record, scope))
+    return { ok: false, failure: { type: 'MissingScope', scope, keyId: record.id } };
   return { ok: true, key: record };
 }
 

@@ -32,11 +32,19 @@ export const ErrorBody = z
       issues: z.array(Issue).optional(),
     }),
   })
-  .meta({ id: 'Error', description: 'Every error answer: a stable code, a message for humans, validation issues' });
+  .meta({
+    id: 'Error',
+    description: 'Every error answer: a stable code, a message for humans, validation issues',
+  });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export function errorBody(code: ErrorCode, message: string, issues?: readonly ValidationIssue[]): ErrorBody {
-  return { error: issues === undefined ? { code, message } : { code, message, issues: issues.map((i) => ({ ...i, path: [...i.path] })) } };
+  return {
+    error:
+      issues === undefined
+        ? { code, message }
+        : { code, message, issues: issues.map((i) => ({ ...i, path: [...i.path] })) },
+  };
 }
 
 export function sendError(
@@ -46,7 +54,10 @@ export function sendError(
   message: string,
   issues?: readonly ValidationIssue[],
 ): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message, issues));
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(code, message, issues));
 }
 
 /** Response schemas of the errors every authenticated JSON route can answer, for OpenAPI. */

@@ -37,8 +37,6 @@ export interface HttpServerOptions {
   readonly description?: string;
   /** Largest accepted request body in bytes (413 above); routes may lower or raise it. Default 1 MiB. */
   readonly bodyLimit?: number;
-  /** Log one line per request (default true). */
-  readonly requestLogging?: boolean;
   /** Readiness check: resolves to undefined when ready, or a reason when not (e.g. the store is unreachable). */
   readonly readiness?: () => Promise<string | undefined>;
   /** Extra OpenAPI component schemas (e.g. the event catalogue's JSON Schemas). */
@@ -47,7 +45,9 @@ export interface HttpServerOptions {
 
 const HealthBody = z.object({ status: z.string(), reason: z.string().optional() });
 
-function issuesOf(error: FastifyError & { validation: { instancePath: string; keyword: string; message?: string }[] }): ValidationIssue[] {
+function issuesOf(
+  error: FastifyError & { validation: { instancePath: string; keyword: string; message?: string }[] },
+): ValidationIssue[] {
   const context = (error as { validationContext?: string }).validationContext;
   return error.validation.map((v) => ({
     path: [
@@ -74,7 +74,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: options.requestLogging === false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
@@ -87,10 +86,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     closing = true;
     done();
   });
+  // A request in flight when closing began ends its keep-alive connection with its answer, so close()
+  // does not wait for the client's idle timeout.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
-      return sendError(reply, 400, 'invalid_request', 'the request does not match the schema', issuesOf(error));
+      return sendError(
+        reply,
+        400,
+        'invalid_request',
+        'the request does not match the schema',
+        issuesOf(error),
+      );
     }
     const status = error.statusCode ?? 500;
     if (status === 413) return sendError(reply, 413, 'payload_too_large', error.message);
@@ -100,7 +111,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     req.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'internal', 'internal error');
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
+  );
 
   await app.register(fastifyHelmet, { global: true });
   await app.register(fastifySwagger, {
@@ -108,28 +121,41 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       openapi: '3.1.0',
       info: { title: options.title, version: options.version, description: options.description ?? '' },
       components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'crm-ledger API key (crml_...)' } },
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'crm-ledger API key (crml_...)' },
+        },
       },
     },
     transform: jsonSchemaTransform,
     transformObject: (doc) => {
       const out = jsonSchemaTransformObject(doc) as { components?: { schemas?: Record<string, unknown> } };
       if (options.extraSchemas !== undefined) {
-        out.components = { ...out.components, schemas: { ...out.components?.schemas, ...options.extraSchemas } };
+        out.components = {
+          ...out.components,
+          schemas: { ...out.components?.schemas, ...options.extraSchemas },
+        };
       }
       return out as ReturnType<typeof jsonSchemaTransformObject>;
     },
   });
 
-  app.get('/health', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: HealthBody } } }, () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/health',
+    { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: HealthBody } } },
+    () => ({
+      status: 'ok',
+    }),
+  );
   app.get(
     '/ready',
-    { schema: { tags: ['operations'], summary: 'Readiness', response: { 200: HealthBody, 503: HealthBody } } },
+    {
+      schema: { tags: ['operations'], summary: 'Readiness', response: { 200: HealthBody, 503: HealthBody } },
+    },
     async (_req, reply) => {
       const reason = closing ? 'shutting down' : await (options.readiness?.() ?? Promise.resolve(undefined));
-      return reason === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'not_ready', reason });
+      return reason === undefined
+        ? { status: 'ready' }
+        : reply.code(503).send({ status: 'not_ready', reason });
     },
   );
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

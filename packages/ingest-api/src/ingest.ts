@@ -44,7 +44,9 @@ export function validateItems(
 }
 
 /** Groups events by customer, keeping request order within each customer and first-seen order of customers. */
-export function groupByCustomer<T extends { readonly event: RawEnvelope }>(items: readonly T[]): Map<string, T[]> {
+export function groupByCustomer<T extends { readonly event: RawEnvelope }>(
+  items: readonly T[],
+): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const g = groups.get(item.event.customerId);
@@ -58,7 +60,10 @@ export function groupByCustomer<T extends { readonly event: RawEnvelope }>(items
 export type CustomerOutcome =
   | { readonly status: 'appended'; readonly result: AppendResult }
   | { readonly status: 'duplicate'; readonly result: AppendResult }
-  | { readonly status: 'conflict'; readonly error: Extract<AppendError, { type: 'WrongExpectedRevision' | 'IdempotencyConflict' }> }
+  | {
+      readonly status: 'conflict';
+      readonly error: Extract<AppendError, { type: 'WrongExpectedRevision' | 'IdempotencyConflict' }>;
+    }
   | { readonly status: 'invalid'; readonly message: string; readonly issues: readonly ValidationIssue[] }
   | { readonly status: 'unavailable'; readonly message: string };
 
@@ -100,11 +105,18 @@ export function describeConflict(error: Extract<CustomerOutcome, { status: 'conf
       { type: 'WrongExpectedRevision' },
       (e) => `stream ${e.streamName} is at revision ${String(e.actual)}, expected ${String(e.expected)}`,
     )
-    .with({ type: 'IdempotencyConflict', reason: 'different_content' }, (e) => `event ${e.eventId} is already stored with different content`)
-    .with({ type: 'IdempotencyConflict', reason: 'different_stream' }, (e) => `event ${e.eventId} is already stored in another stream`)
+    .with(
+      { type: 'IdempotencyConflict', reason: 'different_content' },
+      (e) => `event ${e.eventId} is already stored with different content`,
+    )
+    .with(
+      { type: 'IdempotencyConflict', reason: 'different_stream' },
+      (e) => `event ${e.eventId} is already stored in another stream`,
+    )
     .with(
       { type: 'IdempotencyConflict', reason: 'partial_batch' },
-      (e) => `the batch mixes stored and new events (event ${e.eventId} is already stored): resend only the new ones`,
+      (e) =>
+        `the batch mixes stored and new events (event ${e.eventId} is already stored): resend only the new ones`,
     )
     .exhaustive();
 }

@@ -36,12 +36,24 @@ export interface IngestRoutesOptions {
   readonly limits?: Partial<IngestLimits>;
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody, 503: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  503: ErrorBody,
+};
 
 const toExpected = (s: string | undefined): ExpectedRevision | undefined =>
   s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : (s as ExpectedRevision);
 
-function answer(customerId: string, events: readonly RawEnvelope[], outcome: Extract<CustomerOutcome, { status: 'appended' | 'duplicate' }>): AppendAnswer {
+function answer(
+  customerId: string,
+  events: readonly RawEnvelope[],
+  outcome: Extract<CustomerOutcome, { status: 'appended' | 'duplicate' }>,
+): AppendAnswer {
   return {
     customerId,
     streamName: outcome.result.streamName,
@@ -52,7 +64,12 @@ function answer(customerId: string, events: readonly RawEnvelope[], outcome: Ext
 }
 
 /** The answer of a single-stream append: 201 written, 200 all duplicates, 409 conflict, 400, 503. */
-async function replyWith(reply: FastifyReply, customerId: string, events: readonly RawEnvelope[], outcome: CustomerOutcome) {
+async function replyWith(
+  reply: FastifyReply,
+  customerId: string,
+  events: readonly RawEnvelope[],
+  outcome: CustomerOutcome,
+) {
   switch (outcome.status) {
     case 'appended':
       return reply.code(201).send(answer(customerId, events, outcome));
@@ -68,7 +85,12 @@ async function replyWith(reply: FastifyReply, customerId: string, events: readon
     case 'invalid':
       return sendError(reply, 400, 'invalid_request', outcome.message, outcome.issues);
     case 'unavailable':
-      return sendError(reply, 503, 'unavailable', 'the event store is unavailable; retry with the same eventIds');
+      return sendError(
+        reply,
+        503,
+        'unavailable',
+        'the event store is unavailable; retry with the same eventIds',
+      );
   }
 }
 
@@ -94,7 +116,8 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       schema: {
         tags: ['ingest'],
         summary: 'Append one event',
-        description: 'Appends one event to its customer stream. The eventId is the idempotency key: a retry answers 200 with duplicate=true.',
+        description:
+          'Appends one event to its customer stream. The eventId is the idempotency key: a retry answers 200 with duplicate=true.',
         security,
         querystring: ExpectedRevisionQuery,
         body: EventInput,
@@ -104,10 +127,21 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
     async (req, reply) => {
       const { valid, invalid } = validateItems([req.body], []);
       if (invalid.length > 0 || valid[0] === undefined) {
-        return sendError(reply, 400, 'invalid_request', 'the event is invalid', invalid.flatMap((i) => i.issues));
+        return sendError(
+          reply,
+          400,
+          'invalid_request',
+          'the event is invalid',
+          invalid.flatMap((i) => i.issues),
+        );
       }
       const event = valid[0].event;
-      const outcome = await appendCustomerEvents(store, event.customerId, [event], toExpected(req.query.expectedRevision));
+      const outcome = await appendCustomerEvents(
+        store,
+        event.customerId,
+        [event],
+        toExpected(req.query.expectedRevision),
+      );
       return replyWith(reply, event.customerId, [event], outcome);
     },
   );
@@ -143,7 +177,8 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
           });
         }
       }
-      if (issues.length > 0) return sendError(reply, 400, 'invalid_request', 'the batch is invalid: nothing was appended', issues);
+      if (issues.length > 0)
+        return sendError(reply, 400, 'invalid_request', 'the batch is invalid: nothing was appended', issues);
       const events = valid.map((v) => v.event);
       const outcome = await appendCustomerEvents(store, customerId, events, req.body.expectedRevision);
       return replyWith(reply, customerId, events, outcome);
@@ -178,10 +213,22 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       const results: BatchItemResult[] = new Array<BatchItemResult>(items.length);
       const { valid, invalid } = validateItems(items);
       for (const i of invalid) {
-        results[i.index] = { index: i.index, status: 'invalid', code: 'invalid_request', message: 'the event is invalid', issues: i.issues.map((x) => ({ ...x, path: [...x.path] })) };
+        results[i.index] = {
+          index: i.index,
+          status: 'invalid',
+          code: 'invalid_request',
+          message: 'the event is invalid',
+          issues: i.issues.map((x) => ({ ...x, path: [...x.path] })),
+        };
       }
       if (invalid.length === items.length) {
-        return sendError(reply, 400, 'invalid_request', 'every event is invalid: nothing was appended', invalid.flatMap((i) => i.issues));
+        return sendError(
+          reply,
+          400,
+          'invalid_request',
+          'every event is invalid: nothing was appended',
+          invalid.flatMap((i) => i.issues),
+        );
       }
       const groups = groupByCustomer(valid);
       const invalidCustomers = new Set<string>();
@@ -192,37 +239,70 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       // Customers are appended one after the other: the log order follows the request, and a single
       // SQLite writer gains nothing from concurrency.
       for (const [customerId, group] of groups) {
-        const base = (x: { index: number; event: RawEnvelope }) => ({ index: x.index, eventId: x.event.eventId, customerId });
+        const base = (x: { index: number; event: RawEnvelope }) => ({
+          index: x.index,
+          eventId: x.event.eventId,
+          customerId,
+        });
         if (invalidCustomers.has(customerId)) {
           for (const x of group) {
-            results[x.index] = { ...base(x), status: 'invalid', code: 'invalid_request', message: `another event of customer '${customerId}' in this batch is invalid: none of its events was appended` };
+            results[x.index] = {
+              ...base(x),
+              status: 'invalid',
+              code: 'invalid_request',
+              message: `another event of customer '${customerId}' in this batch is invalid: none of its events was appended`,
+            };
           }
           continue;
         }
         const events = group.map((x) => x.event);
-        const outcome = await appendCustomerEvents(store, customerId, events, req.body.expectedRevisions?.[customerId]);
+        const outcome = await appendCustomerEvents(
+          store,
+          customerId,
+          events,
+          req.body.expectedRevisions?.[customerId],
+        );
         switch (outcome.status) {
           case 'appended':
           case 'duplicate': {
             const places = placements(events, outcome.result);
             group.forEach((x, k) => {
-              results[x.index] = { ...base(x), status: outcome.status, ...places[k], eventId: x.event.eventId };
+              results[x.index] = {
+                ...base(x),
+                status: outcome.status,
+                ...places[k],
+                eventId: x.event.eventId,
+              };
             });
             break;
           }
           case 'conflict': {
-            const code = outcome.error.type === 'WrongExpectedRevision' ? 'wrong_expected_revision' : 'idempotency_conflict';
+            const code =
+              outcome.error.type === 'WrongExpectedRevision'
+                ? 'wrong_expected_revision'
+                : 'idempotency_conflict';
             const message = describeConflict(outcome.error);
             for (const x of group) results[x.index] = { ...base(x), status: 'conflict', code, message };
             break;
           }
           case 'invalid':
             for (const x of group) {
-              results[x.index] = { ...base(x), status: 'invalid', code: 'invalid_request', message: outcome.message };
+              results[x.index] = {
+                ...base(x),
+                status: 'invalid',
+                code: 'invalid_request',
+                message: outcome.message,
+              };
             }
             break;
           case 'unavailable':
-            for (const x of group) results[x.index] = { ...base(x), status: 'unavailable', code: 'unavailable', message: outcome.message };
+            for (const x of group)
+              results[x.index] = {
+                ...base(x),
+                status: 'unavailable',
+                code: 'unavailable',
+                message: outcome.message,
+              };
             break;
         }
       }

@@ -10,7 +10,10 @@ export const ExpectedRevisionSchema = z
 export const ExpectedRevisionQuery = z.object({
   expectedRevision: z
     .string()
-    .regex(/^(any|no_stream|stream_exists|\d{1,15})$/, "'any', 'no_stream', 'stream_exists' or a revision number")
+    .regex(
+      /^(any|no_stream|stream_exists|\d{1,15})$/,
+      "'any', 'no_stream', 'stream_exists' or a revision number",
+    )
     .optional()
     .describe(ExpectedRevisionSchema.description ?? ''),
 });
@@ -28,15 +31,22 @@ export const LooseEventInput = z
 export const Placement = z.object({
   eventId: z.string(),
   position: z.int().optional().describe('Global position in the ledger'),
-  revision: z.int().optional().describe("Revision in the customer's stream (only for events written by this request)"),
+  revision: z
+    .int()
+    .optional()
+    .describe("Revision in the customer's stream (only for events written by this request)"),
 });
 
 export const AppendAnswer = z
   .object({
     customerId: z.string(),
     streamName: z.string(),
-    duplicate: z.boolean().describe('True when every event was already stored: nothing was written (a retry)'),
-    nextExpectedRevision: z.int().describe("Pass as expectedRevision to append next to this customer's stream"),
+    duplicate: z
+      .boolean()
+      .describe('True when every event was already stored: nothing was written (a retry)'),
+    nextExpectedRevision: z
+      .int()
+      .describe("Pass as expectedRevision to append next to this customer's stream"),
     events: z.array(Placement),
   })
   .meta({ id: 'AppendAnswer' });
@@ -53,7 +63,11 @@ export const BatchItemResult = z.object({
   revision: z.int().optional(),
   code: z.string().optional().describe('For conflict/invalid/unavailable: the error code'),
   message: z.string().optional(),
-  issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), code: z.string(), message: z.string() })).optional(),
+  issues: z
+    .array(
+      z.object({ path: z.array(z.union([z.string(), z.number()])), code: z.string(), message: z.string() }),
+    )
+    .optional(),
 });
 export type BatchItemResult = z.infer<typeof BatchItemResult>;
 

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { parseEvent, type LedgerEvent, type ValidationIssue } from '@crm-ledger/events';
+import { RawEnvelope, parseEvent, upcast, type LedgerEvent, type ValidationIssue } from '@crm-ledger/events';
 import { HEADERS } from './headers.js';
 
 /** A received Kafka message, in the shape kafkajs gives it (kept structural so decoding is testable without it). */
@@ -50,13 +50,34 @@ export function decodeMessage(message: IncomingMessage): E.Either<InvalidMessage
   } catch (error) {
     return invalid('not_json', [{ path: [], code: 'not_json', message: (error as Error).message }]);
   }
-  const parsed = parseEvent(json);
-  if (E.isLeft(parsed)) return invalid('invalid_event', parsed.left.issues);
   const position = header(message, HEADERS.globalPosition);
-  const redacted = header(message, HEADERS.redacted);
+  const redactedHeader = header(message, HEADERS.redacted);
+  const redacted = redactedHeader === undefined || redactedHeader === '' ? [] : redactedHeader.split(',');
+  const parsed = E.orElse((error: { issues: readonly ValidationIssue[] }) =>
+    acceptRedacted(json, redacted, error.issues),
+  )(parseEvent(json));
+  if (E.isLeft(parsed)) return invalid('invalid_event', parsed.left.issues);
   return E.right({
     event: parsed.right,
     globalPosition: position === undefined ? undefined : Number(position),
-    redacted: redacted === undefined || redacted === '' ? [] : redacted.split(','),
+    redacted,
   });
+}
+
+/**
+ * Removing personal data can break a rule on the whole `data` object: a `CustomerProfileUpdated` that changed only
+ * the e-mail arrives as `data: {}`, and "at least one field must change" no longer holds. When the relay said it
+ * redacted fields and the only issues are on `data` as a whole, the event is accepted as it is (envelope checked,
+ * then upcast): it is a true fact of the ledger whose personal part stayed behind.
+ */
+function acceptRedacted(
+  json: unknown,
+  redacted: readonly string[],
+  issues: readonly ValidationIssue[],
+): E.Either<{ issues: readonly ValidationIssue[] }, LedgerEvent> {
+  const onDataAsAWhole = issues.every((i) => i.path.length === 1 && i.path[0] === 'data');
+  if (redacted.length === 0 || !onDataAsAWhole) return E.left({ issues });
+  const envelope = RawEnvelope.safeParse(json);
+  const event = envelope.success ? upcast(envelope.data) : undefined;
+  return event === undefined ? E.left({ issues }) : E.right(event);
 }

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '@crm-ledger/core';
-import { CLOUDEVENTS_SPEC_VERSION, CONTENT_TYPE, HEADERS } from './headers.js';
+import { CLOUDEVENTS_SPEC_VERSION, CONTENT_TYPE, HEADERS, dataSchemaOf } from './headers.js';
 import { redactPii } from './redact.js';
 import { topicOfType, type TopicConfig } from './topics.js';
 
@@ -25,7 +25,10 @@ export interface UnpublishableEvent {
 }
 
 /** Maps a stored event to its Kafka message: topic by area, key = customer id, CloudEvents headers, PII dropped. */
-export function encodeEvent(stored: StoredEvent, topics: TopicConfig): E.Either<UnpublishableEvent, OutgoingMessage> {
+export function encodeEvent(
+  stored: StoredEvent,
+  topics: TopicConfig,
+): E.Either<UnpublishableEvent, OutgoingMessage> {
   const event = stored.event;
   const topic = topicOfType(topics, event.type);
   if (topic === undefined) {
@@ -46,6 +49,7 @@ export function encodeEvent(stored: StoredEvent, topics: TopicConfig): E.Either<
     [HEADERS.time]: event.occurredAt,
     [HEADERS.specVersion]: CLOUDEVENTS_SPEC_VERSION,
     [HEADERS.contentType]: CONTENT_TYPE,
+    [HEADERS.dataSchema]: dataSchemaOf(event.type, event.schemaVersion),
     [HEADERS.schemaVersion]: String(event.schemaVersion),
     [HEADERS.globalPosition]: String(stored.globalPosition),
     [HEADERS.recordedAt]: stored.recordedAt,

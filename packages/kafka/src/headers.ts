@@ -16,6 +16,8 @@ export const HEADERS = {
   /** When it happened in the world (`occurredAt`). */
   time: 'ce_time',
   specVersion: 'ce_specversion',
+  /** The JSON Schema of the value, `https://crm-ledger.dev/schemas/<type>.v<version>.schema.json` (in docs/schemas). */
+  dataSchema: 'ce_dataschema',
   contentType: 'content-type',
   /** The schema version of the value's `data`, as stored (consumers upcast). */
   schemaVersion: 'ce_schemaversion',
@@ -31,3 +33,8 @@ export const HEADERS = {
 
 export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 export const CONTENT_TYPE = 'application/json';
+
+/** The `$id` of the JSON Schema of an event type at a version, as written by `pnpm schemas` into docs/schemas. */
+export function dataSchemaOf(type: string, version: number): string {
+  return `https://crm-ledger.dev/schemas/${type}.v${version}.schema.json`;
+}

@@ -9,3 +9,4 @@ export * from './publisher.js';
 export * from './relay.js';
 export * from './dedupe.js';
 export * from './consumer.js';
+export * from './read-topics.js';

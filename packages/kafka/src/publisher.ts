@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { OutgoingMessage } from './encode.js';
 import type { Logger } from './logger.js';
 
@@ -29,7 +29,14 @@ export interface KafkaPublisherOptions {
 export function relayProducer(kafka: Kafka): Producer {
   // Idempotent (the broker drops a retried batch it already has) with one request in flight: retries can neither
   // duplicate nor reorder messages within a partition. kafkajs then requires acks = all (-1).
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // The default partitioner of kafkajs 2 is murmur2, the same as the Java client's: a customer's partition is the
+  // same whichever client produced.
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 function groupByTopic(messages: readonly OutgoingMessage[]) {
@@ -37,7 +44,7 @@ function groupByTopic(messages: readonly OutgoingMessage[]) {
   for (const m of messages) {
     let list = byTopic.get(m.topic);
     if (list === undefined) byTopic.set(m.topic, (list = []));
-    list.push({ key: m.key, value: m.value, headers: m.headers as Record<string, string> });
+    list.push({ key: m.key, value: m.value, headers: m.headers });
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }

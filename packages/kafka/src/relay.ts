@@ -63,7 +63,8 @@ export interface LedgerReadFailed {
 }
 
 /** Why the relay stopped without being asked to. It never skips an event: the service exits non-zero. */
-export type RelayFailure = UnpublishableEvent | PublishFailed | TopicSetupFailed | CheckpointFailed | LedgerReadFailed;
+export type RelayFailure =
+  UnpublishableEvent | PublishFailed | TopicSetupFailed | CheckpointFailed | LedgerReadFailed;
 
 const messageOf = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause));
 

@@ -81,7 +81,8 @@ interface Draft {
   source: string;
 }
 
-const round2 = (x: number): number => Math.round(x * 100) / 100;
+/** Two decimals, and never -0 (JSON cannot tell -0 from 0, so a round trip would change it). */
+const round2 = (x: number): number => Math.round(x * 100) / 100 + 0;
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 const isoDate = (t: number): string => new Date(t).toISOString().slice(0, 10);
 

@@ -1,0 +1,371 @@
+/**
+ * Append benchmark: synthetic customer histories appended batched per customer (one append per customer)
+ * into a fresh SQLite event store, against the raw limit (plain better-sqlite3 inserts of the same rows in
+ * transactions of 10,000 with the same schema and pragmas). Each configuration runs in a child process of
+ * its own, so its peak RSS is its own. Generation is not timed: histories are generated in chunks of
+ * customers outside the timed sections, and only the appends (or inserts) of a chunk are timed.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import { canonicalJson } from '@crm-ledger/core';
+import { customerStream } from '@crm-ledger/events';
+import { EVENTS_DDL, INSERT_EVENT_SQL, openSqliteEventStore, pragmas } from '@crm-ledger/store-sqlite';
+import { generateHistory, type CustomerHistory } from '@crm-ledger/synthetic';
+
+type Sync = 'full' | 'normal';
+type Validation = 'catalogue' | 'envelope';
+
+interface RunConfig {
+  readonly kind: 'store' | 'raw';
+  readonly synchronous: Sync;
+  readonly inflight: number;
+  readonly validation: Validation;
+  readonly seed: number;
+  readonly customers: number;
+  readonly events: number;
+  readonly chunkCustomers: number;
+  readonly rawTransaction: number;
+}
+
+interface RunResult {
+  readonly kind: 'store' | 'raw';
+  readonly synchronous: Sync;
+  readonly inflight: number | null;
+  readonly validation: Validation | null;
+  readonly events: number;
+  readonly commits: number;
+  readonly timedSeconds: number;
+  readonly untimedGenerationSeconds: number;
+  readonly eventsPerSecond: number;
+  readonly appendLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
+  readonly peakRssMiB: number;
+  readonly fileMiB: number;
+}
+
+const HELP = `Usage: node bench/dist/append.js [options]
+
+Appends generated customer histories into the SQLite event store (one append per customer) and measures
+events/s, against plain better-sqlite3 inserts of the same rows (the raw limit).
+
+Options:
+  --customers <n>     customers to generate (default 10000)
+  --events <n>        target number of events (default 1000000)
+  --seed <n>          generator seed (default 42)
+  --sync <list>       synchronous modes, comma-separated: full,normal (default full,normal)
+  --inflight <list>   appends in flight, comma-separated (default 1,64)
+  --validation <list> store validation modes: catalogue,envelope (default catalogue)
+  --out <file>        write the results as JSON there (default: print only)
+  --help              show this help
+`;
+
+const now = (): bigint => process.hrtime.bigint();
+const seconds = (ns: bigint): number => Number(ns) / 1e9;
+
+function* chunks(history: Iterable<CustomerHistory>, size: number): Generator<CustomerHistory[]> {
+  let chunk: CustomerHistory[] = [];
+  for (const c of history) {
+    chunk.push(c);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function fileSizeMiB(file: string): number {
+  let bytes = 0;
+  for (const f of [file, `${file}-wal`]) {
+    try {
+      bytes += statSync(f).size;
+    } catch {
+      // no such file
+    }
+  }
+  return Math.round((bytes / 1048576) * 10) / 10;
+}
+
+async function runStore(config: RunConfig, file: string): Promise<Omit<RunResult, 'peakRssMiB' | 'fileMiB'>> {
+  const store = openSqliteEventStore({
+    file,
+    synchronous: config.synchronous,
+    validation: config.validation,
+  });
+  const latencies: number[] = [];
+  let timed = 0n;
+  let generation = 0n;
+  let events = 0;
+  const history = generateHistory({
+    seed: config.seed,
+    customers: config.customers,
+    targetEvents: config.events,
+  });
+  const iterator = chunks(history, config.chunkCustomers)[Symbol.iterator]();
+  for (;;) {
+    const g0 = now();
+    const next = iterator.next();
+    generation += now() - g0;
+    if (next.done === true) break;
+    const chunk = next.value;
+    let i = 0;
+    const t0 = now();
+    await Promise.all(
+      Array.from({ length: Math.min(config.inflight, chunk.length) }, async () => {
+        while (i < chunk.length) {
+          const c = chunk[i++]!;
+          const a0 = now();
+          const r = await store.append(customerStream(c.customerId), c.events, {
+            expectedRevision: 'no_stream',
+          });
+          latencies.push(Number(now() - a0) / 1e6);
+          if (E.isLeft(r)) throw new Error(`append of ${c.customerId} failed: ${JSON.stringify(r.left)}`);
+          events += c.events.length;
+        }
+      }),
+    );
+    timed += now() - t0;
+  }
+  const head = await store.headPosition();
+  await store.close();
+  if (head !== events) throw new Error(`head position ${head} but ${events} events appended`);
+  latencies.sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    kind: 'store',
+    synchronous: config.synchronous,
+    inflight: config.inflight,
+    validation: config.validation,
+    events,
+    commits: latencies.length,
+    timedSeconds: seconds(timed),
+    untimedGenerationSeconds: seconds(generation),
+    eventsPerSecond: Math.round(events / seconds(timed)),
+    appendLatencyMs: {
+      p50: round(percentile(latencies, 0.5)),
+      p99: round(percentile(latencies, 0.99)),
+      max: round(latencies[latencies.length - 1] ?? 0),
+    },
+  };
+}
+
+function runRaw(config: RunConfig, file: string): Omit<RunResult, 'peakRssMiB' | 'fileMiB'> {
+  const db = new Database(file);
+  for (const p of pragmas(config.synchronous)) db.pragma(p);
+  db.exec(EVENTS_DDL);
+  const insert = db.prepare<[string, number, string, string, string, string, string]>(INSERT_EVENT_SQL);
+  type Row = [string, number, string, string, string, string, string];
+  const insertAll = db.transaction((rows: readonly Row[]) => {
+    for (const r of rows) insert.run(...r);
+  });
+  const recordedAt = '2026-01-01T00:00:00.000Z';
+  let timed = 0n;
+  let generation = 0n;
+  let events = 0;
+  let commits = 0;
+  let rows: Row[] = [];
+  const flush = (count: number) => {
+    const batch = rows.slice(0, count);
+    rows = rows.slice(count);
+    const t0 = now();
+    insertAll(batch);
+    timed += now() - t0;
+    events += batch.length;
+    commits++;
+  };
+  const history = generateHistory({
+    seed: config.seed,
+    customers: config.customers,
+    targetEvents: config.events,
+  });
+  const iterator = history[Symbol.iterator]();
+  for (;;) {
+    // The same rows the store writes: stream, revision, id, type, customer, recorded_at, canonical JSON body.
+    const g0 = now();
+    const next = iterator.next();
+    if (next.done !== true) {
+      const stream = customerStream(next.value.customerId);
+      next.value.events.forEach((e, revision) =>
+        rows.push([stream, revision, e.eventId, e.type, e.customerId, recordedAt, canonicalJson(e)]),
+      );
+    }
+    generation += now() - g0;
+    while (rows.length >= config.rawTransaction) flush(config.rawTransaction);
+    if (next.done === true) break;
+  }
+  if (rows.length > 0) flush(rows.length);
+  db.close();
+  return {
+    kind: 'raw',
+    synchronous: config.synchronous,
+    inflight: null,
+    validation: null,
+    events,
+    commits,
+    timedSeconds: seconds(timed),
+    untimedGenerationSeconds: seconds(generation),
+    eventsPerSecond: Math.round(events / seconds(timed)),
+    appendLatencyMs: null,
+  };
+}
+
+async function child(config: RunConfig): Promise<RunResult> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-bench-'));
+  const file = path.join(dir, 'bench.sqlite');
+  try {
+    const result = config.kind === 'store' ? await runStore(config, file) : runRaw(config, file);
+    return {
+      ...result,
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      fileMiB: fileSizeMiB(file),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function inChild(config: RunConfig): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(config)], {
+      stdio: 'inherit',
+    });
+    let result: RunResult | undefined;
+    proc.on('message', (m) => {
+      result = m as RunResult;
+    });
+    proc.on('error', reject);
+    proc.on('exit', (code) =>
+      result !== undefined && code === 0
+        ? resolve(result)
+        : reject(new Error(`run failed with code ${code}`)),
+    );
+  });
+}
+
+function list<T extends string>(value: string, allowed: readonly T[], name: string): T[] {
+  const items = value.split(',').map((s) => s.trim());
+  for (const i of items)
+    if (!allowed.includes(i as T)) throw new Error(`--${name}: '${i}' is not one of ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name}: '${value}' is not a positive integer`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      customers: { type: 'string', default: '10000' },
+      events: { type: 'string', default: '1000000' },
+      seed: { type: 'string', default: '42' },
+      sync: { type: 'string', default: 'full,normal' },
+      inflight: { type: 'string', default: '1,64' },
+      validation: { type: 'string', default: 'catalogue' },
+      out: { type: 'string' },
+      child: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.child !== undefined) {
+    const result = await child(JSON.parse(values.child) as RunConfig);
+    process.send?.(result);
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const base = {
+    seed: Number(values.seed),
+    customers: positiveInt(values.customers, 'customers'),
+    events: positiveInt(values.events, 'events'),
+    chunkCustomers: 1000,
+    rawTransaction: 10_000,
+  };
+  if (!Number.isSafeInteger(base.seed)) throw new Error(`--seed: '${values.seed}' is not an integer`);
+  const syncs = list(values.sync, ['full', 'normal'] as const, 'sync');
+  const inflights = values.inflight.split(',').map((s) => positiveInt(s, 'inflight'));
+  const validations = list(values.validation, ['catalogue', 'envelope'] as const, 'validation');
+  const runs: RunResult[] = [];
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  for (const synchronous of syncs) {
+    const configs: RunConfig[] = [
+      { ...base, kind: 'raw', synchronous, inflight: 1, validation: 'catalogue' },
+    ];
+    for (const validation of validations)
+      for (const inflight of inflights)
+        configs.push({ ...base, kind: 'store', synchronous, inflight, validation });
+    for (const config of configs) {
+      const r = await inChild(config);
+      runs.push(r);
+      process.stdout.write(
+        `${r.kind.padEnd(5)} sync=${r.synchronous.padEnd(6)} inflight=${String(r.inflight ?? '-').padEnd(3)} ` +
+          `validation=${String(r.validation ?? '-').padEnd(9)} ${r.events} events in ${r.timedSeconds.toFixed(2)} s: ` +
+          `${r.eventsPerSecond} events/s, peak RSS ${r.peakRssMiB} MiB\n`,
+      );
+    }
+  }
+  const rawOf = (s: Sync) =>
+    runs.find((r) => r.kind === 'raw' && r.synchronous === s)?.eventsPerSecond ?? NaN;
+  const table = runs.map((r) => ({
+    ...r,
+    ratioToRaw: Math.round((r.eventsPerSecond / rawOf(r.synchronous)) * 100) / 100,
+  }));
+  const report = {
+    benchmark: 'append',
+    machine: {
+      nproc: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      totalMemGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    parameters: {
+      ...base,
+      syncs,
+      inflights,
+      validations,
+      generation: 'in chunks of 1000 customers outside the timed sections',
+    },
+    startedAt,
+    loadAverage1_5_15: {
+      before: loadBefore.map((l) => Math.round(l * 100) / 100),
+      after: loadavg().map((l) => Math.round(l * 100) / 100),
+    },
+    runs: table,
+  };
+  process.stdout.write(
+    '\n| kind | synchronous | in flight | validation | events | events/s | x raw | p50 / p99 append ms | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|\n',
+  );
+  for (const r of table) {
+    process.stdout.write(
+      `| ${r.kind} | ${r.synchronous} | ${r.inflight ?? '-'} | ${r.validation ?? '-'} | ${r.events} | ${r.eventsPerSecond} | ${r.ratioToRaw} | ` +
+        `${r.appendLatencyMs === null ? '-' : `${r.appendLatencyMs.p50} / ${r.appendLatencyMs.p99}`} | ${r.peakRssMiB} |\n`,
+    );
+  }
+  if (values.out !== undefined) {
+    mkdirSync(path.dirname(values.out), { recursive: true });
+    writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(`\nresults written to ${values.out}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

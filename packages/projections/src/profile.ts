@@ -1,0 +1,59 @@
+import type { EventOf } from '@crm-ledger/events';
+import { normalizeTs } from './time.js';
+
+/** What every view keeps about the customer itself: segment and acquisition channel to slice by, key dates. */
+export interface Profile {
+  segment: string | null;
+  acquisitionChannel: string | null;
+  registeredAt: string | null;
+  erasedAt: string | null;
+  /** Earliest `occurredAt` of any of the customer's events (back-filled history may come later). */
+  firstSeenAt: string | null;
+  /** Latest `occurredAt` of any of the customer's events. */
+  lastEventAt: string | null;
+}
+
+export const newProfile = (): Profile => ({
+  segment: null,
+  acquisitionChannel: null,
+  registeredAt: null,
+  erasedAt: null,
+  firstSeenAt: null,
+  lastEventAt: null,
+});
+
+/** Records the event's time in the profile; returns the normalised `occurredAt`. */
+export function seen(profile: Profile, occurredAt: string): string {
+  const at = normalizeTs(occurredAt);
+  if (profile.firstSeenAt === null || at < profile.firstSeenAt) profile.firstSeenAt = at;
+  if (profile.lastEventAt === null || at > profile.lastEventAt) profile.lastEventAt = at;
+  return at;
+}
+
+export function registered(profile: Profile, e: EventOf<'CustomerRegistered'>): void {
+  profile.segment = e.data.segment;
+  profile.acquisitionChannel = e.data.acquisitionChannel;
+  profile.registeredAt ??= normalizeTs(e.occurredAt);
+}
+
+export function profileUpdated(profile: Profile, e: EventOf<'CustomerProfileUpdated'>): void {
+  if (e.data.segment !== undefined) profile.segment = e.data.segment;
+}
+
+export function erased(profile: Profile, e: EventOf<'CustomerErased'>): void {
+  profile.erasedAt ??= normalizeTs(e.occurredAt);
+}
+
+/** The profile columns every per-customer view row starts with. */
+export function profileColumns(p: Profile): {
+  segment: string | null;
+  acquisition_channel: string | null;
+  cohort_month: string | null;
+} {
+  const since = p.registeredAt ?? p.firstSeenAt;
+  return {
+    segment: p.segment,
+    acquisition_channel: p.acquisitionChannel,
+    cohort_month: since === null ? null : since.slice(0, 7),
+  };
+}

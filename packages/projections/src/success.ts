@@ -1,0 +1,455 @@
+import type { ProjectionSpec, Row, RowChange } from '@crm-ledger/core';
+import { ONBOARDING_MILESTONES, type LedgerEvent } from '@crm-ledger/events';
+import { match } from 'ts-pattern';
+import {
+  anomaliesTable,
+  col,
+  dispatch,
+  flushAnomalies,
+  ignore,
+  newPending,
+  noteAnomaly,
+  stateTable,
+  upsert,
+  type CustomerProjection,
+  type Handlers,
+  type Pending,
+  type StateBase,
+} from './projection.js';
+import {
+  erased,
+  newProfile,
+  profileColumns,
+  profileUpdated,
+  registered,
+  seen,
+  type Profile,
+} from './profile.js';
+import { normalizeTs } from './time.js';
+
+interface Criterion {
+  description: string;
+  targetDate: string;
+  definedAt: string;
+  achievedAt: string | null;
+}
+
+/** Persistent state of the success view for one account. */
+export interface SuccessData extends StateBase {
+  profile: Profile;
+  milestones: Record<string, string>;
+  features: Record<string, string>;
+  trainings: number;
+  usagePeriods: number;
+  /** The latest two usage periods (by periodEnd): [latest, previous]. */
+  usage: { end: string; sessions: number; activeUsers: number }[];
+  criteria: Record<string, Criterion>;
+  subs: Record<string, { mrr: number; status: 'active' | 'cancelled'; renewalDate: string }>;
+  expansions: number;
+  contractions: number;
+  cancellations: number;
+  openTickets: Record<string, true>;
+  reopens: number;
+  escalations: number;
+  /** Sentiment signals mapped to 0..100 (touchpoint and feedback sentiment, NPS, CSAT, CES). */
+  sentimentSum: number;
+  sentimentN: number;
+  lastInteractionAt: string | null;
+  lastOutreachAt: string | null;
+  outreaches: number;
+}
+export interface SuccessState {
+  data: SuccessData;
+  pending: Pending;
+}
+
+export const successSpec: ProjectionSpec = {
+  name: 'success',
+  version: 1,
+  tables: [
+    {
+      name: 'success_accounts',
+      description:
+        'Per account: onboarding, adoption, success criteria, subscription, and the stored health components (recency and the weighted score are computed at query time for an asOf).',
+      columns: [
+        col('customer_id', 'text', 'The customer'),
+        col('segment', 'text', 'B2B or B2C', true),
+        col('acquisition_channel', 'text', 'How the customer was acquired', true),
+        col('cohort_month', 'text', 'YYYY-MM of registration (or of the first event)', true),
+        col(
+          'onboarding_milestones',
+          'integer',
+          `Distinct onboarding milestones reached (of ${ONBOARDING_MILESTONES.length})`,
+        ),
+        col('onboarding_progress_pct', 'integer', 'Milestones reached / all milestones, in percent'),
+        col('onboarding_completed_at', 'text', 'When onboarding_complete was reached', true),
+        col('features_adopted', 'integer', 'Adoption breadth: distinct features adopted'),
+        col('trainings', 'integer', 'Trainings completed'),
+        col('usage_periods', 'integer', 'Usage reports received'),
+        col('usage_last_sessions', 'integer', 'Sessions in the latest usage period', true),
+        col('usage_last_active_users', 'integer', 'Active users in the latest usage period', true),
+        col('usage_prev_sessions', 'integer', 'Sessions in the period before', true),
+        col('usage_trend_pct', 'real', 'Adoption depth trend: latest vs previous sessions, in percent', true),
+        col('criteria_defined', 'integer', 'Success criteria defined'),
+        col('criteria_achieved', 'integer', 'Success criteria achieved'),
+        col(
+          'next_criterion_due',
+          'text',
+          'Earliest target date of an unachieved criterion (overdue if < asOf)',
+          true,
+        ),
+        col('subscription_status', 'text', 'none, active or cancelled (all subscriptions cancelled)'),
+        col('mrr_minor', 'integer', 'MRR of active subscriptions'),
+        col('next_renewal_date', 'text', 'Earliest renewal date of an active subscription', true),
+        col('expansions', 'integer', 'Subscription expansions'),
+        col('contractions', 'integer', 'Subscription contractions'),
+        col('cancellations', 'integer', 'Subscription cancellations'),
+        col('open_tickets', 'integer', 'Support tickets open now'),
+        col('reopens', 'integer', 'Ticket reopens'),
+        col('escalations', 'integer', 'Ticket escalations'),
+        col('sentiment_signals', 'integer', 'Sentiment signals seen (touchpoints, feedback, surveys)'),
+        col('last_interaction_at', 'text', 'Latest interaction initiated by or involving the customer', true),
+        col('last_outreach_at', 'text', 'Latest proactive outreach by the company', true),
+        col('outreaches', 'integer', 'Proactive outreaches'),
+        col(
+          'adoption_score',
+          'integer',
+          'Health component 0-100: onboarding 40%, breadth 30%, usage trend 30%',
+        ),
+        col('outcomes_score', 'integer', 'Health component 0-100: criteria achieved / defined (50 if none)'),
+        col(
+          'sentiment_score',
+          'integer',
+          'Health component 0-100: mean of the sentiment signals (50 if none)',
+        ),
+        col(
+          'friction_score',
+          'integer',
+          'Health component 0-100: 100 - 20/open ticket - 15/reopen - 10/escalation',
+        ),
+        col('anomalies', 'integer', 'Events this view skipped (see success_anomalies)'),
+      ],
+      primaryKey: ['customer_id'],
+      indexes: [
+        { name: 'success_accounts_segment', columns: ['segment'] },
+        { name: 'success_accounts_last_interaction', columns: ['last_interaction_at'] },
+        { name: 'success_accounts_renewal', columns: ['next_renewal_date'] },
+      ],
+    },
+    {
+      name: 'success_criteria',
+      description: 'The outcomes each customer wants, with target dates and when they were achieved.',
+      columns: [
+        col('customer_id', 'text', 'The customer'),
+        col('criterion_id', 'text', 'The criterion id'),
+        col('description', 'text', 'What the customer wants to achieve'),
+        col('target_date', 'text', 'YYYY-MM-DD'),
+        col('defined_at', 'text', 'When it was defined'),
+        col(
+          'achieved_at',
+          'text',
+          'When it was achieved (NULL: not yet; overdue if target_date < asOf)',
+          true,
+        ),
+      ],
+      primaryKey: ['customer_id', 'criterion_id'],
+    },
+    anomaliesTable('success'),
+    stateTable('success'),
+  ],
+};
+
+/** Maps a signal to 0..100. Sentiment -1..1; NPS 0-10; CSAT 1-5; CES 1-7 (7 = very easy). */
+function survey(kind: 'NPS' | 'CSAT' | 'CES', score: number): number {
+  return match(kind)
+    .with('NPS', () => score * 10)
+    .with('CSAT', () => ((score - 1) / 4) * 100)
+    .with('CES', () => ((score - 1) / 6) * 100)
+    .exhaustive();
+}
+
+const clamp = (x: number): number => Math.max(0, Math.min(100, x));
+
+function signal(s: SuccessState, value: number): void {
+  s.data.sentimentSum += clamp(value);
+  s.data.sentimentN++;
+}
+
+function interaction(s: SuccessState, e: LedgerEvent): void {
+  const at = normalizeTs(e.occurredAt);
+  if (s.data.lastInteractionAt === null || at > s.data.lastInteractionAt) s.data.lastInteractionAt = at;
+}
+
+function subChange(
+  s: SuccessState,
+  e: Extract<
+    LedgerEvent,
+    { type: 'SubscriptionRenewed' | 'SubscriptionExpanded' | 'SubscriptionContracted' }
+  >,
+  position: number,
+): void {
+  const sub = s.data.subs[e.data.subscriptionId];
+  if (sub === undefined) {
+    noteAnomaly(s.data, s.pending, e, position, `${e.type} for unknown subscription`);
+    return;
+  }
+  if (e.data.mrr !== undefined) sub.mrr = e.data.mrr.amountMinor;
+  if (e.type === 'SubscriptionRenewed') sub.renewalDate = e.data.renewalDate;
+  if (e.type === 'SubscriptionExpanded') s.data.expansions++;
+  if (e.type === 'SubscriptionContracted') s.data.contractions++;
+}
+
+const handlers: Handlers<SuccessState> = {
+  CustomerRegistered: (s, e) => registered(s.data.profile, e),
+  CustomerProfileUpdated: (s, e) => profileUpdated(s.data.profile, e),
+  CustomerErased: (s, e) => erased(s.data.profile, e),
+  PurchaseMade: (s, e) => interaction(s, e),
+  RefundIssued: ignore,
+  SubscriptionStarted(s, e, position) {
+    interaction(s, e);
+    if (s.data.subs[e.data.subscriptionId] !== undefined) {
+      noteAnomaly(s.data, s.pending, e, position, 'subscription started twice');
+      return;
+    }
+    s.data.subs[e.data.subscriptionId] = {
+      mrr: e.data.mrr.amountMinor,
+      status: 'active',
+      renewalDate: e.data.renewalDate,
+    };
+  },
+  SubscriptionRenewed: subChange,
+  SubscriptionExpanded: subChange,
+  SubscriptionContracted: subChange,
+  SubscriptionCancelled(s, e, position) {
+    const sub = s.data.subs[e.data.subscriptionId];
+    if (sub === undefined || sub.status === 'cancelled') {
+      noteAnomaly(s.data, s.pending, e, position, 'cancellation of an unknown or cancelled subscription');
+      return;
+    }
+    sub.status = 'cancelled';
+    s.data.cancellations++;
+  },
+  TicketOpened(s, e) {
+    interaction(s, e);
+    s.data.openTickets[e.data.ticketId] = true;
+  },
+  TicketReplied: (s, e) => {
+    if (e.data.by === 'customer') interaction(s, e);
+  },
+  TicketEscalated: (s) => {
+    s.data.escalations++;
+  },
+  TicketResolved: (s, e) => {
+    delete s.data.openTickets[e.data.ticketId];
+  },
+  TicketReopened(s, e) {
+    interaction(s, e);
+    s.data.reopens++;
+    s.data.openTickets[e.data.ticketId] = true;
+  },
+  SuccessCriterionDefined(s, e, position) {
+    if (s.data.criteria[e.data.criterionId] !== undefined) {
+      noteAnomaly(s.data, s.pending, e, position, 'criterion defined twice');
+      return;
+    }
+    s.data.criteria[e.data.criterionId] = {
+      description: e.data.description,
+      targetDate: e.data.targetDate,
+      definedAt: normalizeTs(e.occurredAt),
+      achievedAt: null,
+    };
+    s.pending.dirty.add(e.data.criterionId);
+  },
+  OutcomeAchieved(s, e, position) {
+    interaction(s, e);
+    const c = s.data.criteria[e.data.criterionId];
+    if (c === undefined) {
+      noteAnomaly(s.data, s.pending, e, position, 'outcome for unknown criterion');
+      return;
+    }
+    c.achievedAt ??= normalizeTs(e.occurredAt);
+    s.pending.dirty.add(e.data.criterionId);
+  },
+  OnboardingMilestoneReached(s, e) {
+    interaction(s, e);
+    s.data.milestones[e.data.milestone] ??= normalizeTs(e.occurredAt);
+  },
+  FeatureAdopted(s, e) {
+    interaction(s, e);
+    s.data.features[e.data.feature] ??= normalizeTs(e.occurredAt);
+  },
+  UsageRecorded(s, e) {
+    interaction(s, e);
+    const d = s.data;
+    d.usagePeriods++;
+    const p = {
+      end: normalizeTs(e.data.periodEnd),
+      sessions: e.data.sessions,
+      activeUsers: e.data.activeUsers,
+    };
+    d.usage.push(p);
+    d.usage.sort((a, b) => (a.end > b.end ? -1 : a.end < b.end ? 1 : 0));
+    d.usage.length = Math.min(d.usage.length, 2);
+  },
+  TrainingCompleted(s, e) {
+    interaction(s, e);
+    s.data.trainings++;
+  },
+  OutreachMade(s, e) {
+    const at = normalizeTs(e.occurredAt);
+    s.data.outreaches++;
+    if (s.data.lastOutreachAt === null || at > s.data.lastOutreachAt) s.data.lastOutreachAt = at;
+  },
+  TouchpointInteracted(s, e) {
+    interaction(s, e);
+    if (e.data.sentiment !== undefined) signal(s, (e.data.sentiment + 1) * 50);
+  },
+  SurveyAnswered(s, e) {
+    interaction(s, e);
+    signal(s, survey(e.data.kind, e.data.score));
+  },
+  FeedbackGiven(s, e) {
+    interaction(s, e);
+    if (e.data.sentiment !== undefined) signal(s, (e.data.sentiment + 1) * 50);
+  },
+};
+
+function accountRow(d: SuccessData): Row {
+  const milestones = Object.keys(d.milestones).length;
+  const features = Object.keys(d.features).length;
+  const criteria = Object.values(d.criteria);
+  const achieved = criteria.filter((c) => c.achievedAt !== null).length;
+  let nextDue: string | null = null;
+  for (const c of criteria)
+    if (c.achievedAt === null && (nextDue === null || c.targetDate < nextDue)) nextDue = c.targetDate;
+  const subs = Object.values(d.subs);
+  let mrr = 0;
+  let active = 0;
+  let nextRenewal: string | null = null;
+  for (const s of subs) {
+    if (s.status !== 'active') continue;
+    active++;
+    mrr += s.mrr;
+    if (nextRenewal === null || s.renewalDate < nextRenewal) nextRenewal = s.renewalDate;
+  }
+  const [last, prev] = d.usage;
+  const trend =
+    last !== undefined && prev !== undefined && prev.sessions > 0
+      ? Math.round(((last.sessions - prev.sessions) / prev.sessions) * 1000) / 10
+      : null;
+  const progress = Math.round((milestones / ONBOARDING_MILESTONES.length) * 100);
+  const adoption = clamp(
+    Math.round(
+      0.4 * progress + 0.3 * Math.min(100, features * 20) + 0.3 * (trend === null ? 50 : clamp(100 + trend)),
+    ),
+  );
+  const open = Object.keys(d.openTickets).length;
+  return {
+    customer_id: d.customerId,
+    ...profileColumns(d.profile),
+    onboarding_milestones: milestones,
+    onboarding_progress_pct: progress,
+    onboarding_completed_at: d.milestones['onboarding_complete'] ?? null,
+    features_adopted: features,
+    trainings: d.trainings,
+    usage_periods: d.usagePeriods,
+    usage_last_sessions: last?.sessions ?? null,
+    usage_last_active_users: last?.activeUsers ?? null,
+    usage_prev_sessions: prev?.sessions ?? null,
+    usage_trend_pct: trend,
+    criteria_defined: criteria.length,
+    criteria_achieved: achieved,
+    next_criterion_due: nextDue,
+    subscription_status: subs.length === 0 ? 'none' : active > 0 ? 'active' : 'cancelled',
+    mrr_minor: mrr,
+    next_renewal_date: nextRenewal,
+    expansions: d.expansions,
+    contractions: d.contractions,
+    cancellations: d.cancellations,
+    open_tickets: open,
+    reopens: d.reopens,
+    escalations: d.escalations,
+    sentiment_signals: d.sentimentN,
+    last_interaction_at: d.lastInteractionAt,
+    last_outreach_at: d.lastOutreachAt,
+    outreaches: d.outreaches,
+    adoption_score: adoption,
+    outcomes_score: criteria.length === 0 ? 50 : Math.round((achieved / criteria.length) * 100),
+    sentiment_score: d.sentimentN === 0 ? 50 : Math.round(d.sentimentSum / d.sentimentN),
+    friction_score: clamp(100 - 20 * open - 15 * d.reopens - 10 * d.escalations),
+    anomalies: d.anomalyCount,
+  };
+}
+
+const criterionRow = (customerId: string, id: string, c: Criterion): Row => ({
+  customer_id: customerId,
+  criterion_id: id,
+  description: c.description,
+  target_date: c.targetDate,
+  defined_at: c.definedAt,
+  achieved_at: c.achievedAt,
+});
+
+/**
+ * The success view: proactive account management. Onboarding progress, adoption breadth and depth, success
+ * criteria, subscription state and renewal, support friction and sentiment signals, last interaction and
+ * outreach. The time-independent health components are stored; recency, overdue criteria, silence and the
+ * weighted health score depend on an `asOf` and are computed by {@link healthOf} at query time.
+ */
+export const successProjection: CustomerProjection<SuccessState> = {
+  name: 'success',
+  spec: successSpec,
+  init: (customerId) => ({
+    data: {
+      customerId,
+      anomalyCount: 0,
+      profile: newProfile(),
+      milestones: {},
+      features: {},
+      trainings: 0,
+      usagePeriods: 0,
+      usage: [],
+      criteria: {},
+      subs: {},
+      expansions: 0,
+      contractions: 0,
+      cancellations: 0,
+      openTickets: {},
+      reopens: 0,
+      escalations: 0,
+      sentimentSum: 0,
+      sentimentN: 0,
+      lastInteractionAt: null,
+      lastOutreachAt: null,
+      outreaches: 0,
+    },
+    pending: newPending(),
+  }),
+  evolve(state, event, position) {
+    seen(state.data.profile, event.occurredAt);
+    state.pending.dirty.add('');
+    dispatch(handlers, state, event, position);
+    return state;
+  },
+  flush(state) {
+    const d = state.data;
+    const out: RowChange[] = [];
+    if (state.pending.dirty.size === 0 && state.pending.anomalies.length === 0) return out;
+    for (const id of state.pending.dirty) {
+      const c = id === '' ? undefined : d.criteria[id];
+      if (c !== undefined) out.push(upsert('success_criteria', criterionRow(d.customerId, id, c)));
+    }
+    out.push(upsert('success_accounts', accountRow(d)));
+    out.push(...flushAnomalies('success', d.customerId, state.pending));
+    out.push(upsert('success_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
+    state.pending.dirty.clear();
+    return out;
+  },
+  rows: (state) => ({
+    success_accounts: [accountRow(state.data)],
+    success_criteria: Object.entries(state.data.criteria)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([id, c]) => criterionRow(state.data.customerId, id, c)),
+  }),
+  decode: (_customerId, text) => ({ data: JSON.parse(text) as SuccessData, pending: newPending() }),
+};

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ProjectionSpec } from '@crm-ledger/core';
+import { openSqliteReadModel, type SqliteReadModel } from './sqlite-read-model.js';
+
+const spec: ProjectionSpec = {
+  name: 'demo',
+  version: 1,
+  tables: [
+    {
+      name: 'demo_customers',
+      columns: [
+        { name: 'customer_id', type: 'text' },
+        { name: 'segment', type: 'text', nullable: true },
+        { name: 'revenue', type: 'integer' },
+      ],
+      primaryKey: ['customer_id'],
+      indexes: [{ name: 'demo_customers_segment', columns: ['segment'] }],
+    },
+  ],
+};
+
+const row = (id: string, segment: string | null, revenue: number) => ({
+  op: 'upsert' as const,
+  table: 'demo_customers',
+  row: { customer_id: id, segment, revenue },
+});
+
+describe('SqliteReadModel', () => {
+  let dir: string;
+  let store: SqliteReadModel;
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'readmodel-'));
+    store = openSqliteReadModel({ file: path.join(dir, 'rm.sqlite') });
+    await store.ensureProjection(spec);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes rows and checkpoint together, and refuses to apply the same positions twice (nothing written)', async () => {
+    await store.apply([{ projection: 'demo', checkpoint: 10, changes: [row('a', 'B2B', 5)] }]);
+    expect(await store.checkpoint('demo')).toBe(10);
+    await expect(
+      store.apply([{ projection: 'demo', checkpoint: 10, changes: [row('b', 'B2C', 7)] }]),
+    ).rejects.toThrow(/twice/);
+    expect(await store.get('demo_customers', { customer_id: 'b' })).toBeUndefined();
+    expect(await store.get('demo_customers', { customer_id: 'a' })).toEqual({
+      customer_id: 'a',
+      segment: 'B2B',
+      revenue: 5,
+    });
+  });
+
+  it('survives reopening: checkpoint and rows are on disk', async () => {
+    await store.apply([{ projection: 'demo', checkpoint: 3, changes: [row('a', 'B2B', 5)] }]);
+    await store.close();
+    store = openSqliteReadModel({ file: path.join(dir, 'rm.sqlite') });
+    expect(await store.ensureProjection(spec)).toEqual({ checkpoint: 3, versionChanged: false });
+    expect(await store.ensureProjection({ ...spec, version: 2 })).toEqual({
+      checkpoint: 3,
+      versionChanged: true,
+    });
+  });
+
+  it('lists with filters, sort and a cursor that walks every row once, NULLs included', async () => {
+    const changes = Array.from({ length: 25 }, (_, i) =>
+      row(`c${String(i).padStart(2, '0')}`, i % 5 === 0 ? null : i % 2 === 0 ? 'B2B' : 'B2C', i % 7),
+    );
+    await store.apply([{ projection: 'demo', checkpoint: 1, changes }]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list('demo_customers', {
+        orderBy: [
+          { column: 'segment', direction: 'desc' },
+          { column: 'revenue', direction: 'asc' },
+        ],
+        limit: 4,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      seen.push(...page.rows.map((r) => String(r['customer_id'])));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    const b2b = await store.list('demo_customers', {
+      where: [
+        { column: 'segment', op: 'eq', value: 'B2B' },
+        { column: 'revenue', op: 'gte', value: 3 },
+      ],
+      limit: 100,
+    });
+    expect(b2b.rows.every((r) => r['segment'] === 'B2B' && Number(r['revenue']) >= 3)).toBe(true);
+    const agg = await store.aggregate('demo_customers', {
+      groupBy: ['segment'],
+      measures: [
+        { as: 'n', fn: 'count' },
+        { as: 'total', fn: 'sum', column: 'revenue' },
+      ],
+    });
+    expect(agg.map((r) => r['n'])).toEqual([5, 10, 10]);
+    await expect(store.list('demo_customers', { limit: 1, cursor: 'garbage' })).rejects.toThrow();
+    await expect(
+      store.list('demo_customers', { where: [{ column: 'x; drop', op: 'eq', value: 1 }], limit: 1 }),
+    ).rejects.toThrow(/unknown column/);
+  });
+
+  it('rebuilds into shadow tables: queries see the old view until the swap, then the new one', async () => {
+    await store.apply([{ projection: 'demo', checkpoint: 5, changes: [row('old', 'B2B', 1)] }]);
+    await store.beginRebuild(spec);
+    expect(await store.rebuildInProgress('demo')).toBe(true);
+    await store.apply([
+      { projection: 'demo', target: 'shadow', checkpoint: 4, changes: [row('new', 'B2C', 2)] },
+    ]);
+    expect(await store.find('demo_customers', [], 'shadow')).toHaveLength(1);
+    expect(await store.get('demo_customers', { customer_id: 'new' })).toBeUndefined();
+    expect(await store.checkpoint('demo')).toBe(5);
+    expect(await store.checkpoint('demo', 'shadow')).toBe(4);
+    await store.completeRebuild('demo');
+    expect(await store.rebuildInProgress('demo')).toBe(false);
+    expect(await store.get('demo_customers', { customer_id: 'old' })).toBeUndefined();
+    expect(await store.get('demo_customers', { customer_id: 'new' })).toMatchObject({ revenue: 2 });
+    expect(await store.checkpoint('demo')).toBe(4);
+    const idx = await store.sql(
+      {
+        sqlite:
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'demo_customers' AND name = ?",
+        postgres: '',
+      },
+      ['demo_customers_segment'],
+    );
+    expect(idx).toHaveLength(1);
+    // A second rebuild works as well (index names do not collide).
+    await store.beginRebuild(spec);
+    await store.abortRebuild('demo');
+    expect(await store.get('demo_customers', { customer_id: 'new' })).toBeDefined();
+    await expect(store.sql({ sqlite: 'DELETE FROM demo_customers', postgres: '' })).rejects.toThrow(
+      /read-only/,
+    );
+  });
+});

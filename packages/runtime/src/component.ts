@@ -1,0 +1,67 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { LedgerEnv } from '@crm-ledger/config';
+import type { Clock, EventStore } from '@crm-ledger/core';
+import type { ApiKeyStore, HttpApp } from '@crm-ledger/http-kit';
+
+/** What every part of a ledger process gets: the validated config, the one logger, store, HTTP server, keys. */
+export interface LedgerContext {
+  readonly config: LedgerEnv;
+  readonly logger: FastifyBaseLogger;
+  readonly store: EventStore;
+  /** The process's one HTTP server: add routes in `start` (it listens after every component started). */
+  readonly app: HttpApp;
+  readonly keys: ApiKeyStore;
+  /** Absolute path of the data directory (SQLite files, keys, read models). */
+  readonly dataDir: string;
+  readonly clock: Clock;
+  /** Ends when the process shuts down: long-running loops (a projector's subscription) stop on it. */
+  readonly signal: AbortSignal;
+}
+
+export interface RunningComponent {
+  /** One line for the start-up banner, e.g. `ingest API: POST /v1/events`. */
+  readonly description: string;
+  /** Stops the component after the HTTP server stopped accepting and finished in-flight requests. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A part of the ledger process (ingest API, projector, query API, Kafka relay). `crm-ledger start` runs
+ * a list of them; adding a part is one line in that list.
+ */
+export interface LedgerComponent {
+  readonly name: string;
+  start(context: LedgerContext): Promise<RunningComponent>;
+}
+
+export interface StartedComponents {
+  readonly descriptions: readonly string[];
+  /** Stops every started component in reverse order; errors are logged, not thrown, so every part gets stopped. */
+  stopAll(): Promise<void>;
+}
+
+/** Starts components in order; if one fails, those already started are stopped and the error is rethrown. */
+export async function startComponents(
+  components: readonly LedgerComponent[],
+  context: LedgerContext,
+): Promise<StartedComponents> {
+  const running: { name: string; component: RunningComponent }[] = [];
+  const stopAll = async () => {
+    for (const { name, component } of [...running].reverse()) {
+      try {
+        await component.stop();
+      } catch (err) {
+        context.logger.error({ err, component: name }, 'component failed to stop');
+      }
+    }
+  };
+  for (const c of components) {
+    try {
+      running.push({ name: c.name, component: await c.start(context) });
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
+  }
+  return { descriptions: running.map((r) => `${r.name}: ${r.component.description}`), stopAll };
+}

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { importCommand } from './commands/import.js';
+import { keysCommand } from './commands/keys.js';
+import { seedCommand } from './commands/seed.js';
+import { startCommand } from './commands/start.js';
+
+export function program(): Command {
+  const p = new Command('crm-ledger')
+    .description(
+      'crm-ledger: an event-sourced customer-relationship ledger.\n' +
+        'Settings come from flags or environment variables (CRM_LEDGER_DATA_DIR, CRM_LEDGER_PORT, ...), validated at start-up.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError()
+    .addCommand(startCommand())
+    .addCommand(seedCommand())
+    .addCommand(importCommand())
+    .addCommand(keysCommand());
+  return p;
+}

@@ -1,0 +1,4 @@
+import { sharedConfig } from '../../infra/vitest/shared.js';
+export default sharedConfig(import.meta.dirname, {
+  globalSetup: ['../../infra/kafka/vitest.global-setup.mjs'],
+});

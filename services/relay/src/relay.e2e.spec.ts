@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '@crm-ledger/core';
+import { customerStream, type RawEnvelope } from '@crm-ledger/events';
+import {
+  HEADERS,
+  allTopics,
+  createKafka,
+  decodeMessage,
+  readTopicsToEnd,
+  redactPii,
+  silentLogger,
+} from '@crm-ledger/kafka';
+import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { generateHistory } from '@crm-ledger/synthetic';
+import { testBrokers } from './test-broker.js';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+const SEED = 20_241_123;
+const KILLS = 5;
+
+/** A small seeded generator, so kill points are random but the run can be replayed. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+let dir: string;
+let ledgerFile: string;
+const ledger: StoredEvent[] = [];
+
+/** Seeds a ledger with a synthetic history, appended in the order things happened (customers interleaved). */
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-relay-e2e-'));
+  ledgerFile = path.join(dir, 'ledger.db');
+  const store = openSqliteEventStore({ file: ledgerFile, synchronous: 'normal' });
+  const events: RawEnvelope[] = [];
+  for (const h of generateHistory({ seed: SEED, customers: 40, targetEvents: 3000 }))
+    events.push(...h.events);
+  events.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+  for (const event of events) {
+    const result = await store.append(customerStream(event.customerId), [event]);
+    if (E.isLeft(result)) throw new Error(`seeding failed: ${JSON.stringify(result.left)}`);
+  }
+  for await (const page of store.readAll()) ledger.push(...page);
+  await store.close();
+}, 120_000);
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+function startRelay(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, LEDGER_FILE: ledgerFile, KAFKA_BROKERS: testBrokers(), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
+  return { child, exited };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('crm-relay as a process, killed with SIGKILL at random points', () => {
+  it('ends with every ledger event on Kafka, in ledger order per customer, none missing', async () => {
+    const random = rng(SEED);
+    const prefix = `e2e-kill-${process.pid}-${Date.now().toString(36)}`;
+    const checkpointFile = path.join(dir, `${prefix}.checkpoints.db`);
+    const env = {
+      RELAY_TOPIC_PREFIX: prefix,
+      RELAY_CHECKPOINT_FILE: checkpointFile,
+      RELAY_MODE: 'catch-up',
+      RELAY_PARTITIONS: '3',
+      // Small pages and sends: many checkpoints, so kills land before, during and after sends.
+      RELAY_BATCH_SIZE: '50',
+      RELAY_MAX_SEND_BYTES: '8000',
+    };
+    const total = ledger.length;
+    const targets = Array.from({ length: KILLS }, () => Math.floor(random() * total * 0.9)).sort(
+      (a, b) => a - b,
+    );
+    const checkpointsSeen: number[] = [];
+    for (const target of targets) {
+      const relay = startRelay(env);
+      // Wait until the relay's checkpoint passes the target, then kill it a random few milliseconds later.
+      for (;;) {
+        const checkpoints = openSqliteCheckpointStore(checkpointFile);
+        const position = await checkpoints.load('kafka-relay');
+        await checkpoints.close();
+        if (position >= target) break;
+        await sleep(5);
+      }
+      await sleep(Math.floor(random() * 30));
+      relay.child.kill('SIGKILL');
+      const exit = await relay.exited;
+      expect(exit.signal, exit.stderr).toBe('SIGKILL');
+      const checkpoints = openSqliteCheckpointStore(checkpointFile);
+      checkpointsSeen.push(await checkpoints.load('kafka-relay'));
+      await checkpoints.close();
+    }
+    expect(checkpointsSeen.every((p) => p < total)).toBe(true);
+
+    const final = await startRelay(env).exited;
+    expect(final.code, final.stderr).toBe(0);
+
+    const kafka = createKafka({ brokers: [testBrokers()], clientId: 'e2e-reader', logger: silentLogger });
+    const records = await readTopicsToEnd(kafka, allTopics({ prefix, layout: 'per-area' }), {
+      timeoutMs: 90_000,
+    });
+
+    // Every ledger event is there at least once; nothing else is.
+    const byId = new Map(ledger.map((s) => [s.event.eventId, s]));
+    const ids = new Set(records.map((r) => r.headers[HEADERS.id]!));
+    expect(ids.size).toBe(total);
+    expect([...ids].every((id) => byId.has(id))).toBe(true);
+    expect(records.length).toBeGreaterThanOrEqual(total);
+
+    // Per customer and topic, in offset order and keeping first copies only, positions strictly increase.
+    const sorted = [...records].sort((a, b) =>
+      a.topic === b.topic && a.partition === b.partition
+        ? Number(BigInt(a.offset) - BigInt(b.offset))
+        : `${a.topic}:${a.partition}`.localeCompare(`${b.topic}:${b.partition}`),
+    );
+    const firstSeen = new Set<string>();
+    const lastPosition = new Map<string, number>();
+    for (const r of sorted) {
+      const id = r.headers[HEADERS.id]!;
+      if (firstSeen.has(id)) continue;
+      firstSeen.add(id);
+      const key = `${r.topic}|${r.key}`;
+      const position = Number(r.headers[HEADERS.globalPosition]);
+      expect(position).toBeGreaterThan(lastPosition.get(key) ?? 0);
+      lastPosition.set(key, position);
+    }
+
+    // Each message is the ledger's event (personal data removed), valid for the catalogue.
+    for (const r of records) {
+      const stored = byId.get(r.headers[HEADERS.id]!)!;
+      expect(r.key).toBe(stored.event.customerId);
+      expect(Number(r.headers[HEADERS.globalPosition])).toBe(stored.globalPosition);
+      const expected = { ...stored.event, data: redactPii(stored.event.type, stored.event.data).data };
+      expect(JSON.parse(r.value!)).toEqual(expected);
+      const decoded = decodeMessage({ ...r, key: null, value: Buffer.from(r.value!) });
+      expect(decoded, `${r.headers[HEADERS.type]} ${r.value}`).toMatchObject({ _tag: 'Right' });
+    }
+    console.info(
+      `relay e2e: ${total} events, killed at checkpoints ${checkpointsSeen.join(', ')}; ${records.length - total} duplicates on Kafka`,
+    );
+  }, 240_000);
+
+  it('exits 1 without moving its checkpoint when no broker answers', async () => {
+    const checkpointFile = path.join(dir, 'unreachable.checkpoints.db');
+    const exit = await startRelay({
+      KAFKA_BROKERS: '127.0.0.1:1',
+      RELAY_CHECKPOINT_FILE: checkpointFile,
+      RELAY_RETRIES: '0',
+      RELAY_MODE: 'catch-up',
+    }).exited;
+    expect(exit.code, exit.stderr).toBe(1);
+    const checkpoints = openSqliteCheckpointStore(checkpointFile);
+    expect(await checkpoints.load('kafka-relay')).toBe(0);
+    await checkpoints.close();
+  }, 60_000);
+
+  it('exits 2 naming every wrong variable', async () => {
+    const exit = await startRelay({ LEDGER_FILE: '', RELAY_TOPIC_LAYOUT: 'sideways' }).exited;
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('LEDGER_FILE: is required');
+    expect(exit.stderr).toContain('RELAY_TOPIC_LAYOUT');
+  });
+});
