@@ -338,9 +338,11 @@ export class PostgresReadModelStore implements ReadModelStore {
     for (const s of sort) checkColumn(spec, s.column);
     for (const k of spec.primaryKey)
       if (!sort.some((s) => s.column === k)) sort.push({ column: k, direction: 'asc' });
-    if (!Number.isSafeInteger(query.limit) || query.limit < 1)
-      throw new Error('list: limit must be a positive integer');
-    const limit = Math.min(query.limit, this.maxPageSize);
+    // Clamped to 1..maxPageSize, as the SQLite store does.
+    const limit = Math.max(
+      1,
+      Math.min(this.maxPageSize, Math.floor(Number.isFinite(query.limit) ? query.limit : 1)),
+    );
     const params = new Params();
     const conditions = [whereClause(where, params)];
     if (query.cursor !== undefined)
