@@ -143,6 +143,12 @@ export interface ProjectionWrite {
   readonly changes: readonly RowChange[];
   /** The global position of the last event these changes reflect. */
   readonly checkpoint: GlobalPosition;
+  /**
+   * Optional optimistic check: the checkpoint the writer believes is stored. When given and different (a
+   * rebuild was swapped in meanwhile, or another writer moved on), the whole `apply` is rejected and nothing
+   * is written; the writer reloads its state and resumes from the stored checkpoint.
+   */
+  readonly expectedCheckpoint?: GlobalPosition;
 }
 
 export type Filter =

@@ -109,7 +109,13 @@ export class ProjectionEngine {
         const changes: RowChange[] = [];
         for (const state of touched.values()) for (const c of lane.projection.flush(state)) changes.push(c);
         rowsWritten += changes.length;
-        writes.push({ projection: lane.name, target: lane.target, changes, checkpoint: last.globalPosition });
+        writes.push({
+          projection: lane.name,
+          target: lane.target,
+          changes,
+          checkpoint: last.globalPosition,
+          expectedCheckpoint: lane.checkpoint,
+        });
       }
       await this.options.readModel.apply(writes);
     } catch (error) {

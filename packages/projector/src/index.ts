@@ -2,3 +2,4 @@ export * from './engine.js';
 export * from './projector.js';
 export * from './replay.js';
 export * from './time-travel.js';
+export * from './component.js';

@@ -13,6 +13,8 @@ export interface ProjectorOptions {
   readonly cacheSize?: number;
   readonly onBatch?: (report: BatchReport) => void;
   readonly onSkipped?: (event: StoredEvent) => void;
+  /** Told when the live loop restarts because a rebuild was swapped in under it. */
+  readonly onRestart?: (reason: string) => void;
 }
 
 /** Creates the live tables of the views; returns the views whose stored tables come from another version. */
@@ -65,16 +67,28 @@ export class Projector {
     return engine.position;
   }
 
-  /** Follows the log live (catch-up subscription) until `signal` aborts. */
+  /**
+   * Follows the log live (catch-up subscription) until `signal` aborts. When a rebuild is swapped in under it
+   * (the stored checkpoint moved: `CheckpointMoved`), it drops its in-memory states and resumes from the new
+   * checkpoint; other errors end the loop (rejected promise).
+   */
   async run(signal: AbortSignal): Promise<void> {
-    const engine = await this.engine();
-    for await (const page of this.options.store.subscribe({
-      after: engine.position,
-      batchSize: this.options.batchSize ?? 10_000,
-      signal,
-    })) {
-      const report = await engine.apply(page);
-      this.options.onBatch?.(report);
+    while (!signal.aborted) {
+      const engine = await this.engine();
+      try {
+        for await (const page of this.options.store.subscribe({
+          after: engine.position,
+          batchSize: this.options.batchSize ?? 10_000,
+          signal,
+        })) {
+          const report = await engine.apply(page);
+          this.options.onBatch?.(report);
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof Error) || error.name !== 'CheckpointMoved') throw error;
+        this.options.onRestart?.(error.message);
+      }
     }
   }
 }

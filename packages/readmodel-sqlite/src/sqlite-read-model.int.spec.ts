@@ -55,6 +55,19 @@ describe('SqliteReadModel', () => {
     });
   });
 
+  it('rejects a write that expects another checkpoint (a rebuild was swapped in meanwhile)', async () => {
+    await store.apply([{ projection: 'demo', checkpoint: 10, changes: [row('a', 'B2B', 5)] }]);
+    await expect(
+      store.apply([
+        { projection: 'demo', checkpoint: 20, expectedCheckpoint: 7, changes: [row('b', null, 1)] },
+      ]),
+    ).rejects.toThrow(/expected 7/);
+    await store.apply([
+      { projection: 'demo', checkpoint: 20, expectedCheckpoint: 10, changes: [row('b', null, 1)] },
+    ]);
+    expect(await store.checkpoint('demo')).toBe(20);
+  });
+
   it('survives reopening: checkpoint and rows are on disk', async () => {
     await store.apply([{ projection: 'demo', checkpoint: 3, changes: [row('a', 'B2B', 5)] }]);
     await store.close();

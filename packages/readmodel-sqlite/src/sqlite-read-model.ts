@@ -216,6 +216,8 @@ export class SqliteReadModel implements ReadModelStore {
     for (const w of writes) {
       const target = w.target ?? 'live';
       const current = this.checkpointSync(w.projection, target);
+      if (w.expectedCheckpoint !== undefined && w.expectedCheckpoint !== current)
+        throw new CheckpointMoved(w.projection, w.expectedCheckpoint, current);
       if (w.checkpoint <= current)
         throw new Error(
           `${w.projection} (${target}) is at ${current}: a write up to ${w.checkpoint} would apply events twice`,
@@ -499,6 +501,18 @@ function decodeCursor(cursor: string, length: number): CellValue[] {
   )
     throw new InvalidCursor();
   return values as CellValue[];
+}
+
+/** The stored checkpoint is not the one the writer expected (a rebuild was swapped in, or another writer). */
+export class CheckpointMoved extends Error {
+  constructor(
+    readonly projection: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`${projection}: checkpoint is ${actual}, the writer expected ${expected}`);
+    this.name = 'CheckpointMoved';
+  }
 }
 
 /** A cursor that this query did not produce (tampered, or from another sort): the API answers 400. */

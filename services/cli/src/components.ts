@@ -1,4 +1,6 @@
 import { ingestComponent } from '@crm-ledger/ingest-api';
+import { projectorComponent } from '@crm-ledger/projector';
+import { queryApiComponent } from '@crm-ledger/query-api';
 import type { LedgerComponent } from '@crm-ledger/runtime';
 
 /**
@@ -7,6 +9,6 @@ import type { LedgerComponent } from '@crm-ledger/runtime';
  */
 export const components: readonly LedgerComponent[] = [
   ingestComponent,
-  // projectorComponent,  (the projections, once they exist)
-  // queryApiComponent,   (the query API, once it exists)
+  projectorComponent,
+  queryApiComponent,
 ];

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { importCommand } from './commands/import.js';
 import { keysCommand } from './commands/keys.js';
+import { replayCommand } from './commands/replay.js';
 import { seedCommand } from './commands/seed.js';
 import { startCommand } from './commands/start.js';
 
@@ -15,6 +16,7 @@ export function program(): Command {
     .addCommand(startCommand())
     .addCommand(seedCommand())
     .addCommand(importCommand())
-    .addCommand(keysCommand());
+    .addCommand(keysCommand())
+    .addCommand(replayCommand());
   return p;
 }

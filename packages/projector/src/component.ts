@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { openSqliteReadModel, READ_MODEL_FILE } from '@crm-ledger/readmodel-sqlite';
+import type { LedgerComponent } from '@crm-ledger/runtime';
+import { ensureProjections, Projector } from './projector.js';
+import { replay } from './replay.js';
+
+/**
+ * The projector as a part of `crm-ledger start`: keeps the four views in `<data-dir>/readmodel.sqlite` up to
+ * date, following the log live. Views whose stored tables come from an older version are rebuilt first
+ * (into shadow tables: the old rows stay queryable meanwhile).
+ */
+export const projectorComponent: LedgerComponent = {
+  name: 'projector',
+  async start(ctx) {
+    const log = ctx.logger.child({ component: 'projector' });
+    const readModel = openSqliteReadModel({
+      file: path.join(ctx.dataDir, READ_MODEL_FILE),
+      synchronous: ctx.config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+    });
+    const stale = await ensureProjections(readModel);
+    const abort = new AbortController();
+    const onParentAbort = (): void => abort.abort();
+    ctx.signal.addEventListener('abort', onParentAbort);
+    const onSkipped = (e: { globalPosition: number; event: { type: string; schemaVersion: number } }): void =>
+      log.warn(
+        { position: e.globalPosition, eventType: e.event.type, schemaVersion: e.event.schemaVersion },
+        'skipped an event this version cannot read',
+      );
+    const loop = (async () => {
+      if (stale.length > 0) {
+        log.info({ projections: stale }, 'views built by another version: rebuilding');
+        await replay({ store: ctx.store, readModel, projections: stale, onSkipped });
+      }
+      await new Projector({
+        store: ctx.store,
+        readModel,
+        onSkipped,
+        onBatch: (b) => log.debug({ events: b.events, position: b.position, rows: b.rowsWritten }, 'applied'),
+        onRestart: (reason) => log.info({ reason }, 'a rebuild was swapped in: resuming from its checkpoint'),
+      }).run(abort.signal);
+    })().catch((err: unknown) => {
+      log.error({ err }, 'projector stopped');
+    });
+    return {
+      description: `views in ${READ_MODEL_FILE} (service, success, experience, value), following the log`,
+      async stop() {
+        abort.abort();
+        ctx.signal.removeEventListener('abort', onParentAbort);
+        await loop;
+        await readModel.close();
+      },
+    };
+  },
+};

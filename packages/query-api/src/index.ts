@@ -1,0 +1,3 @@
+export * from './queries.js';
+export * from './routes.js';
+export * from './component.js';
