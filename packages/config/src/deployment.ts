@@ -123,7 +123,7 @@ export type EventStoreChoice =
   | { readonly kind: 'eventstoredb'; readonly connectionString: string };
 
 export type ReadModelChoice =
-  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'sqlite'; readonly file: string; readonly synchronous: 'full' | 'normal' }
   | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
 
 export type KafkaChoice =
@@ -144,8 +144,8 @@ export interface Deployment {
 }
 
 /** File names of the embedded stores in the data directory. */
-export const EVENT_STORE_FILE = 'ledger.sqlite';
-export const READ_MODEL_FILE = 'views.sqlite';
+export const SQLITE_EVENT_STORE_FILE = 'ledger.sqlite';
+export const SQLITE_READ_MODEL_FILE = 'readmodel.sqlite';
 
 /** The choices of a validated configuration, as data the services match on (paths made absolute). */
 export function deploymentOf(config: ServiceEnv): Deployment {
@@ -155,7 +155,7 @@ export function deploymentOf(config: ServiceEnv): Deployment {
       ? { kind: 'eventstoredb', connectionString: config.CRM_LEDGER_EVENTSTOREDB_URL! }
       : {
           kind: 'sqlite',
-          file: path.join(dataDir, EVENT_STORE_FILE),
+          file: path.join(dataDir, SQLITE_EVENT_STORE_FILE),
           synchronous: config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
         };
   const readModel: ReadModelChoice =
@@ -165,7 +165,11 @@ export function deploymentOf(config: ServiceEnv): Deployment {
           connectionString: config.CRM_LEDGER_POSTGRES_URL!,
           schema: config.CRM_LEDGER_POSTGRES_SCHEMA,
         }
-      : { kind: 'sqlite', file: path.join(dataDir, READ_MODEL_FILE) };
+      : {
+          kind: 'sqlite',
+          file: path.join(dataDir, SQLITE_READ_MODEL_FILE),
+          synchronous: config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+        };
   const kafka: KafkaChoice =
     config.CRM_LEDGER_KAFKA_BROKERS.length === 0
       ? { kind: 'off' }

@@ -15,7 +15,7 @@ describe('deployment choices from the environment', () => {
     expect(d).toEqual({
       dataDir: '/srv/ledger',
       eventStore: { kind: 'sqlite', file: path.join('/srv/ledger', 'ledger.sqlite'), synchronous: 'full' },
-      readModel: { kind: 'sqlite', file: path.join('/srv/ledger', 'views.sqlite') },
+      readModel: { kind: 'sqlite', file: path.join('/srv/ledger', 'readmodel.sqlite'), synchronous: 'full' },
       kafka: { kind: 'off' },
     });
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { deploymentOf, describeDeployment, type ServiceEnv } from '@crm-ledger/config';
-import type { EventStore } from '@crm-ledger/core';
-import { openEventStore } from '@crm-ledger/stores';
+import type { EventStore, ReadModelStore } from '@crm-ledger/core';
+import { openEventStore, openReadModelStore } from '@crm-ledger/stores';
 
 /** The embedded default: one SQLite file in the data directory. */
 export function sqliteFile(dataDir: string): string {
@@ -24,4 +24,9 @@ export function openStore(
       ? `${where} (synchronous=${deployment.eventStore.synchronous})`
       : where;
   return Promise.resolve({ store, describe });
+}
+
+/** The read-model store the configuration chose (CRM_LEDGER_READ_MODEL_STORE): SQLite by default, or PostgreSQL. */
+export function openReadModel(config: ServiceEnv, dataDir: string): Promise<ReadModelStore> {
+  return openReadModelStore(deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir }).readModel);
 }
