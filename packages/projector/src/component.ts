@@ -45,7 +45,7 @@ export const projectorComponent: LedgerComponent = {
       log.error({ err }, 'projector stopped');
     });
     return {
-      description: `views in ${READ_MODEL_FILE} (service, success, experience, value), following the log`,
+      description: `views in ${readModel.dialect === 'postgres' ? 'PostgreSQL' : READ_MODEL_FILE} (service, success, experience, value), following the log`,
       async stop() {
         abort.abort();
         ctx.signal.removeEventListener('abort', onParentAbort);

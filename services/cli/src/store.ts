@@ -18,7 +18,8 @@ export function openStore(
     // the ingest API and the importers validate every event against the catalogue before appending
     validation: 'envelope',
   });
-  const where = describeDeployment(deployment).split('; ')[0]!;
+  // event store and read models (Kafka is the relay's business)
+  const where = describeDeployment(deployment).split('; ').slice(0, 2).join('; ');
   const describe =
     deployment.eventStore.kind === 'sqlite'
       ? `${where} (synchronous=${deployment.eventStore.synchronous})`
