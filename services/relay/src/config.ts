@@ -6,7 +6,12 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 /** Every variable the relay reads, with its default and meaning (the `--help` text is generated from this). */
 export const ENV = {
-  LEDGER_FILE: { schema: z.string().min(1), help: 'path of the SQLite ledger to relay (required)' },
+  LEDGER_FILE: {
+    schema: z.string().min(1).optional(),
+    help:
+      'path of the SQLite ledger to relay (required, unless CRM_LEDGER_DATA_DIR gives <dir>/ledger.sqlite or ' +
+      'CRM_LEDGER_EVENT_STORE=eventstoredb picks EventStoreDB, see docs/configuration.md)',
+  },
   KAFKA_BROKERS: {
     schema: z
       .string()
@@ -67,22 +72,59 @@ const Env = z.object(
   },
 );
 
-export type RelayConfig = z.infer<typeof Env> & { readonly RELAY_CHECKPOINT_FILE: string };
+/**
+ * `LEDGER_FILE` undefined: the event store is EventStoreDB (CRM_LEDGER_EVENT_STORE=eventstoredb) and the
+ * checkpoint lives where the shared configuration says (PostgreSQL or the data directory).
+ */
+export type RelayConfig = z.infer<typeof Env> & { readonly RELAY_CHECKPOINT_FILE: string | undefined };
+
+/**
+ * The shared crm-ledger variables (docs/configuration.md) as defaults of the relay's own: one configuration
+ * for every service (e.g. infra/docker-compose.yml); the relay's own names still win when set.
+ */
+export function withSharedDefaults(
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const set = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+  const out = { ...env };
+  const fallback: Record<string, string | undefined> = {
+    KAFKA_BROKERS:
+      set(env.CRM_LEDGER_KAFKA_BROKERS) === 'off' ? undefined : set(env.CRM_LEDGER_KAFKA_BROKERS),
+    KAFKA_CLIENT_ID: set(env.CRM_LEDGER_KAFKA_CLIENT_ID),
+    RELAY_TOPIC_PREFIX: set(env.CRM_LEDGER_KAFKA_TOPIC_PREFIX),
+    RELAY_TOPIC_LAYOUT: set(env.CRM_LEDGER_KAFKA_TOPIC_LAYOUT),
+    RELAY_PARTITIONS: set(env.CRM_LEDGER_KAFKA_PARTITIONS),
+    LOG_LEVEL: set(env.CRM_LEDGER_LOG_LEVEL) === 'silent' ? 'fatal' : set(env.CRM_LEDGER_LOG_LEVEL),
+    LEDGER_FILE:
+      set(env.CRM_LEDGER_EVENT_STORE) !== 'eventstoredb' && set(env.CRM_LEDGER_DATA_DIR) !== undefined
+        ? path.join(path.resolve(env.CRM_LEDGER_DATA_DIR!), 'ledger.sqlite')
+        : undefined,
+  };
+  for (const [k, v] of Object.entries(fallback)) if (set(out[k]) === undefined && v !== undefined) out[k] = v;
+  return out;
+}
 
 /** Parses the environment once at start-up; a `Left` names every wrong variable. */
 export function parseConfig(env: Record<string, string | undefined>): E.Either<string[], RelayConfig> {
   const picked = Object.fromEntries(Object.keys(ENV).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = Env.safeParse(picked);
+  const ledgerMissing =
+    picked.LEDGER_FILE === undefined && env.CRM_LEDGER_EVENT_STORE !== 'eventstoredb'
+      ? ['LEDGER_FILE: is required (or CRM_LEDGER_EVENT_STORE=eventstoredb with CRM_LEDGER_EVENTSTOREDB_URL)']
+      : [];
   if (!parsed.success) {
-    return E.left(
-      parsed.error.issues.map((i) => {
+    return E.left([
+      ...ledgerMissing,
+      ...parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '(environment)');
         const missing = picked[name] === undefined && i.code === 'invalid_type';
         return `${i.path.join('.') || name}: ${missing ? 'is required' : i.message}`;
       }),
-    );
+    ]);
   }
   const config = parsed.data;
+  if (ledgerMissing.length > 0) return E.left(ledgerMissing);
+  if (config.LEDGER_FILE === undefined) return E.right({ ...config, RELAY_CHECKPOINT_FILE: undefined });
   return E.right({
     ...config,
     RELAY_CHECKPOINT_FILE:

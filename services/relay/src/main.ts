@@ -9,8 +9,11 @@ import {
   type RelayFailure,
   type TopicConfig,
 } from '@crm-ledger/kafka';
+import { deploymentOf, loadServiceConfig } from '@crm-ledger/config';
+import type { CheckpointStore, EventStore } from '@crm-ledger/core';
 import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
-import { helpText, parseConfig } from './config.js';
+import { openCheckpointStore, openEventStore } from '@crm-ledger/stores';
+import { helpText, parseConfig, withSharedDefaults } from './config.js';
 
 /** What to log about a failure: positions and messages, never event content. */
 function describeFailure(failure: RelayFailure): { detail: object; message: string } {
@@ -43,7 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(helpText());
     return 0;
   }
-  const parsed = parseConfig(process.env);
+  const parsed = parseConfig(withSharedDefaults(process.env));
   if (E.isLeft(parsed)) {
     console.error(
       `crm-relay: invalid configuration\n${parsed.left.map((l) => `  ${l}`).join('\n')}\n\n${helpText()}`,
@@ -54,8 +57,24 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = pino({ name: 'crm-relay', level: config.LOG_LEVEL });
   const topics: TopicConfig = { prefix: config.RELAY_TOPIC_PREFIX, layout: config.RELAY_TOPIC_LAYOUT };
 
-  const store = openSqliteEventStore({ file: config.LEDGER_FILE });
-  const checkpoints = openSqliteCheckpointStore(config.RELAY_CHECKPOINT_FILE);
+  let store: EventStore;
+  let checkpoints: CheckpointStore;
+  if (config.LEDGER_FILE !== undefined) {
+    store = openSqliteEventStore({ file: config.LEDGER_FILE });
+    checkpoints = openSqliteCheckpointStore(config.RELAY_CHECKPOINT_FILE!);
+  } else {
+    // CRM_LEDGER_EVENT_STORE=eventstoredb: the shared configuration picks the store and where checkpoints live.
+    const shared = loadServiceConfig(process.env);
+    if (E.isLeft(shared)) {
+      console.error(`crm-relay: invalid configuration\n${shared.left.map((l) => `  ${l}`).join('\n')}`);
+      return 2;
+    }
+    const deployment = deploymentOf(shared.right);
+    store = openEventStore(deployment.eventStore, {
+      onResubscribe: (info) => logger.warn(info, 'event store subscription failed: resubscribing'),
+    });
+    checkpoints = await openCheckpointStore(deployment);
+  }
   const kafka = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
