@@ -33,7 +33,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const cli = path.join(root, 'services/cli/dist/main.js');
 const now = () => process.hrtime.bigint();
 const ms = (ns: bigint) => Number(ns) / 1e6;
-const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+const pct = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -45,10 +46,16 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
   );
 }
 
-async function startServer(dataDir: string): Promise<{ url: string; key: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startServer(
+  dataDir: string,
+): Promise<{ url: string; key: string; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [cli, 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`crm-ledger start exited with ${code}`)));
     createInterface({ input: child.stdout }).on('line', (l) => {
@@ -90,7 +97,8 @@ async function main(): Promise<void> {
   const inflight = Number(values.inflight);
 
   const events: RawEnvelope[] = [];
-  for (const h of generateHistory({ seed: Number(values.seed), customers, targetEvents })) events.push(...h.events);
+  for (const h of generateHistory({ seed: Number(values.seed), customers, targetEvents }))
+    events.push(...h.events);
   const batches: RawEnvelope[][] = [];
   for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
   const bodies = batches.map((b) => JSON.stringify({ events: b }));
@@ -101,7 +109,11 @@ async function main(): Promise<void> {
     const d0 = now();
     await pool(batches, inflight, async (batch) => {
       for (const [customerId, group] of groupByCustomer(batch.map((event) => ({ event })))) {
-        const o = await appendCustomerEvents(store, customerId, group.map((g) => g.event));
+        const o = await appendCustomerEvents(
+          store,
+          customerId,
+          group.map((g) => g.event),
+        );
         if (o.status !== 'appended') throw new Error(`direct append: ${o.status}`);
       }
     });
@@ -138,7 +150,12 @@ async function main(): Promise<void> {
     const http = Math.round(events.length / httpSeconds);
     const result = {
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg().map((l) => round(l, 2)), node: process.version },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model,
+        loadavg: loadavg().map((l) => round(l, 2)),
+        node: process.version,
+      },
       events: events.length,
       customers,
       batchSize,
@@ -149,7 +166,11 @@ async function main(): Promise<void> {
       http: {
         eventsPerSecond: http,
         seconds: round(httpSeconds, 2),
-        requestLatencyMs: { p50: round(pct(latencies, 0.5)), p99: round(pct(latencies, 0.99)), max: round(latencies.at(-1) ?? 0) },
+        requestLatencyMs: {
+          p50: round(pct(latencies, 0.5)),
+          p99: round(pct(latencies, 0.99)),
+          max: round(latencies.at(-1) ?? 0),
+        },
       },
       ratio: round(http / direct, 2),
     };

@@ -104,6 +104,20 @@ describe('SQLite event store (real file)', () => {
     expect(await store.headPosition()).toBe(3);
   });
 
+  it('undoes its own rows when an event id deep in a batch is already stored: no row and no gap left', async () => {
+    const stored = feature('u');
+    await store.append(customerStream('u'), [stored]);
+    const batch = [feature('u'), feature('u'), stored, feature('u')];
+    const refused = await store.append(customerStream('u'), batch);
+    expect(E.isLeft(refused) && refused.left).toMatchObject({
+      type: 'IdempotencyConflict',
+      reason: 'partial_batch',
+    });
+    expect(await store.headPosition()).toBe(1);
+    const next = await store.append(customerStream('u'), [feature('u')], { expectedRevision: 0 });
+    expect(E.isRight(next) && next.right.positions).toEqual([2]);
+  });
+
   it('rejects an event appended to another customer stream, and bad input, writing nothing', async () => {
     const wrong = await store.append(customerStream('a'), [feature('b')]);
     expect(E.isLeft(wrong) && wrong.left.type).toBe('InvalidAppend');

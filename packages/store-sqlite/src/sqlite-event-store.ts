@@ -120,20 +120,14 @@ function expectationMet(expected: ExpectedRevision, current: number): boolean {
   return current === expected;
 }
 
-function isEventIdViolation(error: unknown): boolean {
-  return (
-    error instanceof Database.SqliteError &&
-    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    error.message.includes('events.event_id')
-  );
-}
-
 /**
  * The embedded event store: one SQLite file in WAL mode.
  *
  * Appends are **group-committed**: appends issued while a commit is pending are written in one SQLite
- * transaction (each inside its own savepoint, so one rejected append never affects another), which
- * pays the fsync once for the group. Each append is still atomic and individually answered.
+ * transaction, which pays the fsync once for the group. Each append is checked completely before it
+ * writes anything, so one refused append never affects another; each is atomic and answered on its own.
+ * Should the transaction itself fail (I/O error), nothing of the group is written and every append in it
+ * is answered `StoreUnavailable`.
  * Writers take SQLite's write lock with `BEGIN IMMEDIATE`, so several processes on the same file stay
  * correct: the unique (stream, revision) index makes racing appends fail rather than fork a stream.
  */
@@ -152,6 +146,7 @@ export class SqliteEventStore implements EventStore {
     currentRevision: Database.Statement<[string], { revision: number }>;
     lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
     insert: Database.Statement<[string, number, string, string, string, string, string]>;
+    deleteAt: Database.Statement<[number]>;
     byEventId: Database.Statement<[string], EventRow>;
     readStream: Database.Statement<[string, number, number], EventRow>;
     page: Database.Statement<[number, number, number], EventRow>;
@@ -160,7 +155,12 @@ export class SqliteEventStore implements EventStore {
   };
 
   private readonly commitGroup: (group: readonly PendingAppend[]) => E.Either<AppendError, AppendResult>[];
-  private readonly insertBatch: (pending: PendingAppend, current: number, recordedAt: string) => number[];
+  /** Inserts one append's events; `undefined` (having written nothing) when an event id is already stored. */
+  private readonly insertBatch: (
+    pending: PendingAppend,
+    current: number,
+    recordedAt: string,
+  ) => number[] | undefined;
 
   constructor(options: SqliteEventStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -179,7 +179,8 @@ export class SqliteEventStore implements EventStore {
         'SELECT revision FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
       ),
       lastRecordedAt: this.db.prepare('SELECT recorded_at FROM events ORDER BY global_position DESC LIMIT 1'),
-      insert: this.db.prepare(INSERT_EVENT_SQL),
+      insert: this.db.prepare(`${INSERT_EVENT_SQL} ON CONFLICT (event_id) DO NOTHING`),
+      deleteAt: this.db.prepare('DELETE FROM events WHERE global_position = ?'),
       byEventId: this.db.prepare(`SELECT ${columns} FROM events WHERE event_id = ?`),
       readStream: this.reader.prepare(
         `SELECT ${columns} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`,
@@ -191,7 +192,7 @@ export class SqliteEventStore implements EventStore {
       recordedAtOf: this.reader.prepare('SELECT recorded_at FROM events WHERE global_position = ?'),
     };
 
-    this.insertBatch = this.db.transaction((pending: PendingAppend, current: number, recordedAt: string) => {
+    this.insertBatch = (pending: PendingAppend, current: number, recordedAt: string) => {
       const positions: number[] = [];
       let revision = current;
       for (const e of pending.events) {
@@ -205,10 +206,16 @@ export class SqliteEventStore implements EventStore {
           recordedAt,
           e.body,
         );
+        if (info.changes === 0) {
+          // This event id is stored already: undo what this append wrote so far (the rows at the end of
+          // the log, in this transaction, so their positions are free again) and report it as a retry.
+          for (const p of positions) this.stmts.deleteAt.run(p);
+          return undefined;
+        }
         positions.push(Number(info.lastInsertRowid));
       }
       return positions;
-    });
+    };
 
     const group = this.db.transaction((pendings: readonly PendingAppend[]) => {
       const last = this.stmts.lastRecordedAt.get()?.recorded_at;
@@ -434,22 +441,21 @@ export class SqliteEventStore implements EventStore {
         actual: current < 0 ? 'no_stream' : current,
       });
     }
-    try {
-      const positions = this.insertBatch(pending, current, recordedAt);
-      return E.right({
-        streamName: pending.streamName,
-        nextExpectedRevision: current + pending.events.length,
-        positions,
-        duplicate: false,
-      });
-    } catch (error) {
-      if (isEventIdViolation(error)) {
-        // The savepoint of this append was rolled back; find out whether this is a retry or a conflict.
-        const existing = this.existing(pending, current);
-        if (existing !== undefined) return existing;
-      }
-      throw error;
+    // Every way an append can be refused is found before or while it writes, and a refused append removes
+    // what it wrote itself: no savepoint per append (a savepoint makes SQLite journal every page it
+    // touches). Ids stored earlier in this same group are seen too, being in this transaction.
+    const positions = this.insertBatch(pending, current, recordedAt);
+    if (positions === undefined) {
+      const existing = this.existing(pending, current);
+      if (existing !== undefined) return existing;
+      throw new Error('an event id conflicted on insert but is not stored');
     }
+    return E.right({
+      streamName: pending.streamName,
+      nextExpectedRevision: current + pending.events.length,
+      positions,
+      duplicate: false,
+    });
   }
 
   /**
