@@ -85,29 +85,44 @@ export class ProjectionEngine {
     const last = batch[batch.length - 1];
     if (last === undefined) return { events: 0, position: this.position, skipped: 0, rowsWritten: 0 };
     let skipped = 0;
-    const events: { event: LedgerEvent; position: number }[] = [];
+    // Upcast once for every lane; group by customer once, so per-customer work (cache lookup, flush) is
+    // done once per batch rather than once per event.
+    const events: LedgerEvent[] = [];
+    const positions: number[] = [];
+    const byCustomer = new Map<string, number[]>();
     for (const stored of batch) {
       const event = upcast(stored.event);
       if (event === undefined) {
         skipped++;
         this.options.onSkipped?.(stored);
-      } else events.push({ event, position: stored.globalPosition });
+        continue;
+      }
+      const i = events.length;
+      events.push(event);
+      positions.push(stored.globalPosition);
+      const group = byCustomer.get(event.customerId);
+      if (group === undefined) byCustomer.set(event.customerId, [i]);
+      else group.push(i);
     }
     const writes: ProjectionWrite[] = [];
     let rowsWritten = 0;
     try {
       for (const lane of this.lanes) {
         if (last.globalPosition <= lane.checkpoint) continue;
-        await this.load(lane, events);
-        const touched = new Map<string, unknown>();
-        for (const { event, position } of events) {
-          if (position <= lane.checkpoint) continue;
-          const state = lane.cache.get(event.customerId)!;
-          lane.projection.evolve(state, event, position);
-          touched.set(event.customerId, state);
-        }
+        await this.load(lane, byCustomer, positions);
         const changes: RowChange[] = [];
-        for (const state of touched.values()) for (const c of lane.projection.flush(state)) changes.push(c);
+        for (const [customerId, group] of byCustomer) {
+          const state = lane.cache.get(customerId);
+          if (state === undefined) continue;
+          let touched = false;
+          for (const i of group) {
+            const position = positions[i]!;
+            if (position <= lane.checkpoint) continue;
+            lane.projection.evolve(state, events[i]!, position);
+            touched = true;
+          }
+          if (touched) for (const c of lane.projection.flush(state)) changes.push(c);
+        }
         rowsWritten += changes.length;
         writes.push({
           projection: lane.name,
@@ -131,11 +146,14 @@ export class ProjectionEngine {
   }
 
   /** Puts the state of every customer of the batch in the lane's cache: from the state table, or a new one. */
-  private async load(lane: Lane, events: readonly { event: LedgerEvent; position: number }[]): Promise<void> {
+  private async load(
+    lane: Lane,
+    byCustomer: ReadonlyMap<string, readonly number[]>,
+    positions: readonly number[],
+  ): Promise<void> {
     const missing = new Set<string>();
-    for (const { event, position } of events) {
-      if (position <= lane.checkpoint) continue;
-      const id = event.customerId;
+    for (const [id, group] of byCustomer) {
+      if (positions[group[group.length - 1]!]! <= lane.checkpoint) continue;
       const cached = lane.cache.get(id);
       if (cached === undefined) missing.add(id);
       else {

@@ -12,15 +12,24 @@ import { registerQueryRoutes } from './routes.js';
 export const QueryEnv = z.object({
   CRM_LEDGER_HEALTH_WEIGHTS: z
     .string()
-    .transform((s, ctx) => {
+    .transform((s, ctx): HealthWeights => {
+      let value: unknown;
       try {
-        return JSON.parse(s) as unknown;
+        value = JSON.parse(s);
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"adoption":25,"outcomes":20,...}' });
         return z.NEVER;
       }
+      const r = HealthWeights.safeParse(value);
+      if (r.success) return r.data;
+      ctx.addIssue({
+        code: 'custom',
+        message: `must name the weights adoption, outcomes, sentiment, supportFriction, engagementRecency (0-100): ${r.error.issues
+          .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
+          .join('; ')}`,
+      });
+      return z.NEVER;
     })
-    .pipe(HealthWeights)
     .optional()
     .describe(
       'Health score weights as JSON, e.g. {"adoption":25,"outcomes":20,"sentiment":20,"supportFriction":15,"engagementRecency":20}',
@@ -30,8 +39,16 @@ export const QueryEnv = z.object({
 /** Reads the query API settings; throws one line per wrong variable. */
 export function queryEnv(env: Record<string, string | undefined>): z.output<typeof QueryEnv> {
   const r = loadConfig(QueryEnv, env);
-  if (E.isLeft(r)) throw new Error(`invalid configuration:\n  ${r.left.join('\n  ')}`);
+  if (E.isLeft(r)) throw new InvalidQueryConfig(r.left);
   return r.right;
+}
+
+/** Wrong query API settings: one line per wrong variable. */
+export class InvalidQueryConfig extends Error {
+  constructor(readonly lines: readonly string[]) {
+    super(`invalid configuration:\n  ${lines.join('\n  ')}`);
+    this.name = 'InvalidQueryConfig';
+  }
 }
 
 /** The query API as a part of `crm-ledger start`: read routes over `<data-dir>/readmodel.sqlite`. */

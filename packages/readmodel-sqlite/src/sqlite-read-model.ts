@@ -71,9 +71,12 @@ export class SqliteReadModel implements ReadModelStore {
   private readonly db: Database.Database;
   private readonly tables = new Map<string, TableInfo>();
   private readonly statements = new Map<string, Database.Statement>();
+  /** `applyTx` wrapped in a transaction once (BEGIN ... COMMIT, ROLLBACK on a throw). */
+  private readonly applyInTransaction: (writes: readonly ProjectionWrite[]) => void;
 
   constructor(options: SqliteReadModelOptions) {
     this.db = new Database(options.file, { readonly: options.readonly === true });
+    this.applyInTransaction = this.db.transaction((writes: readonly ProjectionWrite[]) => this.applyTx(writes));
     if (options.readonly !== true) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -222,17 +225,34 @@ export class SqliteReadModel implements ReadModelStore {
         throw new Error(
           `${w.projection} (${target}) is at ${current}: a write up to ${w.checkpoint} would apply events twice`,
         );
+      // Resolve each table once per write, not once per row: the row loop is the replay's hot path.
+      const resolved = new Map<
+        string,
+        {
+          t: TableInfo;
+          w: { upsert: Database.Statement; del: Database.Statement };
+          names: string[];
+          values: CellValue[];
+        }
+      >();
       for (const change of w.changes) {
-        const t = this.table(change.table);
-        if (t.projection !== w.projection)
-          throw new Error(`${change.table} is not a table of ${w.projection}`);
+        let r = resolved.get(change.table);
+        if (r === undefined) {
+          const t = this.table(change.table);
+          if (t.projection !== w.projection)
+            throw new Error(`${change.table} is not a table of ${w.projection}`);
+          const names = t.spec.columns.map((c) => c.name);
+          r = { t, w: this.writeStmts(t, target), names, values: new Array<CellValue>(names.length) };
+          resolved.set(change.table, r);
+        }
         if (change.op === 'upsert') {
           const row = change.row;
-          const values: CellValue[] = new Array<CellValue>(t.spec.columns.length);
-          for (let i = 0; i < t.spec.columns.length; i++) values[i] = row[t.spec.columns[i]!.name] ?? null;
-          this.writeStmts(t, target).upsert.run(values);
+          const { names, values } = r;
+          // better-sqlite3 copies bound values, so one array per table is reused for every row.
+          for (let i = 0; i < names.length; i++) values[i] = row[names[i]!] ?? null;
+          r.w.upsert.run(values);
         } else {
-          this.writeStmts(t, target).del.run(t.spec.primaryKey.map((k) => change.key[k] ?? null));
+          r.w.del.run(r.t.spec.primaryKey.map((k) => change.key[k] ?? null));
         }
       }
       const moved = this.stmt(
@@ -243,9 +263,10 @@ export class SqliteReadModel implements ReadModelStore {
     }
   };
 
+
   apply(writes: readonly ProjectionWrite[]): Promise<void> {
     try {
-      this.db.transaction(this.applyTx)(writes);
+      this.applyInTransaction(writes);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));

@@ -1,0 +1,275 @@
+/**
+ * Replay benchmark: the seeded history (one append per customer, like `crm-ledger seed`) replayed through all
+ * four projections from an empty read model, against the raw limit measured in the same run: reading the
+ * global log through the same store and JSON-parsing every event, nothing else. Each measurement runs in a
+ * child process of its own (so peak RSS is its own). Then customer 360 latency over the replayed views.
+ *
+ * Preparing the event store (generation + appends) is not timed; the file is cached by seed and size.
+ */
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { fixedClock } from '@crm-ledger/core';
+import { customerStream } from '@crm-ledger/events';
+import { replay } from '@crm-ledger/projector';
+import { customer360, type QueryContext } from '@crm-ledger/query-api';
+import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
+import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { customerIdOf, generateHistory } from '@crm-ledger/synthetic';
+
+const HELP = `Usage: node bench/dist/replay.js [options]
+
+Replays the seeded history through the service, success, experience and value projections into an empty
+read model, and reads the same log doing nothing but JSON.parse (the raw limit), in the same run.
+
+Options:
+  --events <list>     history sizes, comma-separated (default 1000000)
+  --customers <n>     customers (default events / 100)
+  --seed <n>          generator seed (default 42)
+  --batch <n>         events per transaction (default 20000)
+  --queries <n>       customer 360 queries to time after the largest replay (default 2000)
+  --cache-dir <dir>   where prepared event stores are kept (default $TMPDIR/crm-ledger-bench)
+  --help`;
+
+interface ChildTask {
+  readonly kind: 'raw' | 'raw-sql' | 'replay';
+  readonly eventsFile: string;
+  readonly batch: number;
+  readonly queries: number;
+  readonly customers: number;
+  readonly workDir: string;
+}
+
+interface ChildResult {
+  readonly kind: ChildTask['kind'];
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly peakRssMiB: number;
+  /** CPU seconds (user + system) of the measured section: steadier than wall time on a shared machine. */
+  readonly cpuSeconds: number;
+  readonly query360?: {
+    readonly n: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+  };
+  readonly readModelMiB?: number;
+}
+
+const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+
+async function prepare(file: string, seed: number, customers: number, events: number): Promise<void> {
+  if (existsSync(file)) return;
+  const tmp = `${file}.tmp`;
+  rmSync(tmp, { force: true });
+  const store = openSqliteEventStore({ file: tmp, synchronous: 'normal', validation: 'envelope' });
+  const started = performance.now();
+  let n = 0;
+  for (const h of generateHistory({ seed, customers, targetEvents: events })) {
+    for (let i = 0; i < h.events.length; i += 5_000) {
+      const r = await store.append(customerStream(h.customerId), h.events.slice(i, i + 5_000));
+      if (r._tag === 'Left') throw new Error(`append failed: ${JSON.stringify(r.left)}`);
+    }
+    n += h.events.length;
+    if (h.customerId.endsWith('000')) process.stderr.write(`\r  preparing ${file}: ${n} events`);
+  }
+  await store.close();
+  renameSync(tmp, file);
+  process.stderr.write(
+    `\r  prepared ${n} events in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+  );
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
+}
+
+async function child(task: ChildTask): Promise<ChildResult> {
+  const peak = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+  const cpu0 = process.cpuUsage();
+  const cpu = (): number => {
+    const u = process.cpuUsage(cpu0);
+    return Math.round((u.user + u.system) / 10_000) / 100;
+  };
+  if (task.kind === 'raw-sql') {
+    // Plain better-sqlite3: SELECT every body in position order and JSON.parse it: the floor of any reader.
+    const db = new Database(task.eventsFile, { readonly: true });
+    const started = performance.now();
+    let n = 0;
+    let last = 0;
+    const page = db.prepare(
+      'SELECT global_position, body FROM events WHERE global_position > ? ORDER BY global_position LIMIT ?',
+    );
+    for (;;) {
+      const rows = page.all(last, task.batch) as { global_position: number; body: string }[];
+      if (rows.length === 0) break;
+      for (const r of rows) if (JSON.parse(r.body) !== null) n++;
+      last = rows[rows.length - 1]!.global_position;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    db.close();
+    return {
+      kind: task.kind,
+      events: n,
+      seconds,
+      eventsPerSecond: Math.round(n / seconds),
+      peakRssMiB: peak(),
+      cpuSeconds: cpu(),
+    };
+  }
+  const store = openSqliteEventStore({ file: task.eventsFile, synchronous: 'normal' });
+  if (task.kind === 'raw') {
+    // The store's readAll reads pages of the global log and JSON.parses every event: nothing else.
+    const started = performance.now();
+    let n = 0;
+    for await (const page of store.readAll({ batchSize: task.batch })) n += page.length;
+    const seconds = (performance.now() - started) / 1000;
+    await store.close();
+    return {
+      kind: task.kind,
+      events: n,
+      seconds,
+      eventsPerSecond: Math.round(n / seconds),
+      peakRssMiB: peak(),
+      cpuSeconds: cpu(),
+    };
+  }
+  const rmFile = path.join(task.workDir, 'readmodel.sqlite');
+  rmSync(rmFile, { force: true });
+  const readModel = openSqliteReadModel({ file: rmFile, synchronous: 'normal' });
+  const result = await replay({ store, readModel, batchSize: task.batch });
+  const replayRss = peak();
+  const replayCpu = cpu();
+  let query360: ChildResult['query360'];
+  if (task.queries > 0) {
+    const ctx: QueryContext = { readModel, store };
+    const asOf = fixedClock('2026-01-01T00:00:00Z').now();
+    let x = 12345;
+    const latencies: number[] = [];
+    for (let i = 0; i < task.queries + 100; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const id = customerIdOf(1 + (x % task.customers));
+      const t = performance.now();
+      const r = await customer360(ctx, id, asOf, { timeTravel: false, timelineLimit: 50 });
+      const ms = performance.now() - t;
+      if (r._tag === 'Left') throw new Error(`no customer ${id}`);
+      if (i >= 100) latencies.push(ms); // the first 100 warm up the JIT and the page cache
+    }
+    latencies.sort((a, b) => a - b);
+    const r2 = (v: number): number => Math.round(v * 100) / 100;
+    query360 = {
+      n: latencies.length,
+      p50Ms: r2(percentile(latencies, 0.5)),
+      p99Ms: r2(percentile(latencies, 0.99)),
+      maxMs: r2(latencies[latencies.length - 1] ?? 0),
+    };
+  }
+  await readModel.close();
+  await store.close();
+  return {
+    kind: 'replay',
+    events: result.events,
+    seconds: result.seconds,
+    eventsPerSecond: result.eventsPerSecond,
+    peakRssMiB: replayRss,
+    cpuSeconds: replayCpu,
+    readModelMiB: mib(statSync(rmFile).size),
+    ...(query360 === undefined ? {} : { query360 }),
+  };
+}
+
+function runChild(task: ChildTask): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(task)], {
+      stdio: 'inherit',
+    });
+    proc.on('message', (m) => resolve(m as ChildResult));
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`${task.kind} child exited with ${code}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      events: { type: 'string', default: '1000000' },
+      customers: { type: 'string' },
+      seed: { type: 'string', default: '42' },
+      batch: { type: 'string', default: '20000' },
+      queries: { type: 'string', default: '2000' },
+      'cache-dir': { type: 'string', default: path.join(tmpdir(), 'crm-ledger-bench') },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.child !== undefined) {
+    const result = await child(JSON.parse(values.child) as ChildTask);
+    process.send?.(result);
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const sizes = values.events.split(',').map(Number);
+  const seed = Number(values.seed);
+  const batch = Number(values.batch);
+  mkdirSync(values['cache-dir'], { recursive: true });
+  const workDir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-replay-'));
+  const rows: string[] = [];
+  process.stdout.write(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, node ${process.version}\n`,
+  );
+  try {
+    for (const [i, events] of sizes.entries()) {
+      const customers = values.customers === undefined ? Math.round(events / 100) : Number(values.customers);
+      const file = path.join(values['cache-dir'], `events-seed${seed}-c${customers}-e${events}.sqlite`);
+      await prepare(file, seed, customers, events);
+      const base = { eventsFile: file, batch, customers, workDir, queries: 0 };
+      const rawSql = await runChild({ ...base, kind: 'raw-sql' });
+      const raw1 = await runChild({ ...base, kind: 'raw' });
+      const queries = i === sizes.length - 1 ? Number(values.queries) : 0;
+      const rep = await runChild({ ...base, kind: 'replay', queries });
+      // The raw limit is read again after the replay: the machine is shared, so take the better of two runs.
+      const raw2 = await runChild({ ...base, kind: 'raw' });
+      const raw = raw2.eventsPerSecond > raw1.eventsPerSecond ? raw2 : raw1;
+      const ratio = rep.eventsPerSecond / raw.eventsPerSecond;
+      const cpuRatio = rep.cpuSeconds === 0 ? 0 : raw.cpuSeconds / rep.cpuSeconds;
+      rows.push(
+        `| ${rep.events.toLocaleString('en')} | ${customers.toLocaleString('en')} | ${rep.eventsPerSecond.toLocaleString('en')} | ` +
+          `${raw.eventsPerSecond.toLocaleString('en')} | ${ratio.toFixed(2)} | ${rawSql.eventsPerSecond.toLocaleString('en')} | ` +
+          `${rep.seconds.toFixed(1)} | ${Math.round(rep.events / rep.cpuSeconds).toLocaleString('en')} | ${Math.round(raw.events / raw.cpuSeconds).toLocaleString('en')} | ${cpuRatio.toFixed(2)} | ` +
+          `${rep.peakRssMiB} | ${raw.peakRssMiB} | ${rep.readModelMiB ?? '?'} |`,
+      );
+      process.stdout.write(
+        `${rep.events} events: replay ${rep.eventsPerSecond} ev/s (${rep.seconds.toFixed(1)} s, peak RSS ${rep.peakRssMiB} MiB), ` +
+          `raw ${raw.eventsPerSecond} ev/s (peak RSS ${raw.peakRssMiB} MiB), ratio ${ratio.toFixed(2)}, raw SQL ${rawSql.eventsPerSecond} ev/s; ` +
+          `per CPU second: replay ${Math.round(rep.events / rep.cpuSeconds)}, raw ${Math.round(raw.events / raw.cpuSeconds)}, ratio ${cpuRatio.toFixed(2)}\n`,
+      );
+      if (rep.query360 !== undefined)
+        process.stdout.write(
+          `customer 360 at ${customers} customers: ${rep.query360.n} queries, p50 ${rep.query360.p50Ms} ms, ` +
+            `p99 ${rep.query360.p99Ms} ms, max ${rep.query360.maxMs} ms\n`,
+        );
+    }
+    process.stdout.write(
+      '\n| events | customers | replay events/s | raw events/s (store readAll + JSON.parse) | replay / raw | raw SQL + JSON.parse events/s | replay s | replay events/CPU-s | raw events/CPU-s | CPU ratio | replay peak RSS MiB | raw peak RSS MiB | read model MiB |\n' +
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n' +
+        rows.join('\n') +
+        '\n',
+    );
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
