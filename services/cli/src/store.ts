@@ -18,8 +18,7 @@ export function openStore(
     // the ingest API and the importers validate every event against the catalogue before appending
     validation: 'envelope',
   });
-  // event store and read models (Kafka is the relay's business)
-  const where = describeDeployment(deployment).split('; ').slice(0, 2).join('; ');
+  const where = describeDeployment(deployment).split('; ')[0]!;
   const describe =
     deployment.eventStore.kind === 'sqlite'
       ? `${where} (synchronous=${deployment.eventStore.synchronous})`
