@@ -60,6 +60,8 @@ describe('infra/docker-compose.yml', () => {
       ]);
       expect(config.right.CRM_LEDGER_HOST).toBe('0.0.0.0');
       expect(service.command?.[0]).toBe(`services/${name}/dist/main.js`);
+      // the program exists in the workspace (built into dist/ by the image)
+      expect(existsSync(path.join(root, `services/${name}/src/main.ts`))).toBe(true);
     },
   );
 });
