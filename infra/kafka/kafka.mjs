@@ -270,6 +270,7 @@ export async function startKafka(options = {}) {
   });
   if (options.detached) child.unref();
   const pid = child.pid;
+  if (!options.detached) watchParent(pid);
   const state = {
     pid,
     port,
@@ -302,6 +303,24 @@ export async function startKafka(options = {}) {
   }
   log(`Kafka ${KAFKA_VERSION} ready at 127.0.0.1:${port} (pid ${pid}, run dir ${runDir})`);
   return { ...state, stop };
+}
+
+/**
+ * A broker started for a test run must not outlive it, even when the run is killed (SIGKILL skips the teardown):
+ * a small detached watchdog kills the broker once this process is gone, and exits when the broker is.
+ */
+function watchParent(brokerPid) {
+  const script = `const [parent, broker] = process.argv.slice(1).map(Number);
+const alive = (p) => { try { process.kill(p, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (!alive(broker)) process.exit(0);
+  if (!alive(parent)) { try { process.kill(broker, 'SIGKILL'); } catch {} process.exit(0); }
+}, 1000);`;
+  const watchdog = spawn(process.execPath, ['-e', script, String(process.pid), String(brokerPid)], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  watchdog.unref();
 }
 
 /** SIGTERM (Kafka shuts down cleanly), wait up to `graceMs`, then SIGKILL. */

@@ -12,9 +12,13 @@ import {
 import { fixedClock } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { cdnowSample, createPurchaseCsvParser, parseSource } from '@crm-ledger/importers';
+import { customerViewsAsOf } from '@crm-ledger/projector';
+import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { fitClvFromStore } from './from-store.js';
-import type { ClvFitRecord } from './fit.js';
+import { fitClvOnSummaries, type ClvFitRecord } from './fit.js';
+import { writeClvToReadModel } from './read-model.js';
+import { summariesFromValueRows, type ValueCustomerRow } from './value-view.js';
 
 /** The shared data sits beside the repository (`../shared/data`); worktrees find it at /work/shared. */
 const cdnowDir = [
@@ -38,8 +42,12 @@ describe.runIf(cdnowDir !== undefined)(
   'CDNOW_sample through the ledger: import, store, summarise, fit',
   () => {
     let dir: string;
+    /** The fit on the value view's summaries (the projection, time-travelled to the calibration end). */
     let record: ClvFitRecord;
     let summaries: Map<string, RfmValueSummary>;
+    /** The fit on the store's PurchaseMade events folded directly (the fast path for large logs). */
+    let logRecord: ClvFitRecord;
+    let logSummaries: Map<string, RfmValueSummary>;
     let imported = 0;
 
     beforeAll(async () => {
@@ -66,10 +74,34 @@ describe.runIf(cdnowDir !== undefined)(
           );
           imported += appended.positions.length;
         }
-        // 3. Fold the stored events into purchase days, summarise at the calibration end, fit both models.
-        const fit = right(await fitClvFromStore(store, CALIBRATION, fixedClock('2026-01-01T00:00:00.000Z')));
+        // 3. The value projection computes each customer's first/last purchase, purchase days and repeat
+        //    revenue as of the calibration end (time travel on occurredAt: the whole last day is in).
+        const rows: ValueCustomerRow[] = [];
+        for (const customerId of byCustomer.keys()) {
+          const views = await customerViewsAsOf(store, customerId, {
+            occurredBefore: '1997-09-30T23:59:59.999Z',
+          });
+          if (E.isLeft(views)) throw new Error(views.left);
+          rows.push(...(views.right.views.value.value_customers ?? []));
+        }
+        const fromView = right(summariesFromValueRows(rows, CALIBRATION));
+        const fit = right(
+          fitClvOnSummaries(
+            fromView.summaries,
+            fromView.firstPurchaseDay,
+            fromView.data,
+            CALIBRATION,
+            '2026-01-01T00:00:00.000Z',
+          ),
+        );
         record = fit.record;
         summaries = fit.summaries;
+        // 4. The same from the event log folded directly.
+        const logFit = right(
+          await fitClvFromStore(store, CALIBRATION, fixedClock('2026-01-01T00:00:00.000Z')),
+        );
+        logRecord = logFit.record;
+        logSummaries = logFit.summaries;
       } finally {
         await store.close();
       }
@@ -82,10 +114,21 @@ describe.runIf(cdnowDir !== undefined)(
     it('stores all 6,919 purchases of 2,357 customers; 4,960 of them fall in the 39-week calibration period', () => {
       expect(imported).toBe(6919);
       expect(summaries.size).toBe(2357);
-      expect(record.data).toEqual({ purchases: 4960, afterWindow: 1959, otherCurrency: 0 });
+      expect(record.data).toEqual({
+        source: 'value-view',
+        purchases: 4960,
+        afterWindow: null,
+        otherCurrency: 0,
+      });
+      expect(logRecord.data).toEqual({
+        source: 'event-log',
+        purchases: 4960,
+        afterWindow: 1959,
+        otherCurrency: 0,
+      });
     });
 
-    it("every customer's frequency, recency and T equal cdnow_customers_summary.csv, zbar equals the published mean repeat spend", () => {
+    it("the value view's per-customer frequency, recency and T equal cdnow_customers_summary.csv, zbar the published mean repeat spend", () => {
       // The sample file's second column is the summary's ID; the first is the ledger's customer id.
       const sampleId = new Map<string, number>();
       for (const line of readFileSync(path.join(cdnowDir!, 'CDNOW_sample.txt'), 'utf8').split('\n')) {
@@ -116,6 +159,13 @@ describe.runIf(cdnowDir !== undefined)(
         checked++;
       }
       expect(checked).toBe(2357);
+    });
+
+    it('the event-log fold gives exactly the same summaries and parameters as the value view', () => {
+      expect(new Map([...logSummaries].sort())).toEqual(new Map([...summaries].sort()));
+      expect(logRecord.bgNbd).toEqual(record.bgNbd);
+      expect(logRecord.gammaGamma).toEqual(record.gammaGamma);
+      expect(logRecord.window).toEqual(record.window);
     });
 
     it('fits the published BG/NBD parameters within 1%: r 0.243, alpha 4.414, a 0.793, b 2.426', () => {
@@ -161,6 +211,38 @@ describe.runIf(cdnowDir !== undefined)(
       );
       expect(clv).toBeGreaterThan(0);
       expect(clv).toBeLessThan(100);
+    });
+    it("writes the fit and every customer's scores to a real SQLite read model, replaced whole by a refit", async () => {
+      const readModel = openSqliteReadModel({ file: path.join(dir, 'readmodel.sqlite') });
+      try {
+        const first = await writeClvToReadModel(readModel, record, summaries, 6919);
+        expect(first).toEqual({ customers: 2357, unscored: 0 });
+        const paperCustomer = await readModel.get('clv_customers', { customer_id: '00004' });
+        expect(paperCustomer).toMatchObject({
+          frequency: 2,
+          fitted_at: '2026-01-01T00:00:00.000Z',
+          clv_months: 12,
+        });
+        expect(Number(paperCustomer!.p_alive)).toBeCloseTo(0.7266, 3);
+        // A refit (here: the same data, a later date) replaces the tables whole.
+        const later = { ...record, fittedAt: '2026-02-01T00:00:00.000Z' };
+        await writeClvToReadModel(readModel, later, summaries, 6919);
+        const fits = await readModel.list('clv_fit', { limit: 10 });
+        expect(fits.rows.map((r) => r.fitted_at)).toEqual(['2026-02-01T00:00:00.000Z']);
+        expect(Number(fits.rows[0]!.r)).toBeCloseTo(record.bgNbd.params.r, 10);
+        const counts = await readModel.aggregate('clv_customers', {
+          groupBy: ['fitted_at'],
+          measures: [
+            { as: 'customers', fn: 'count' },
+            { as: 'total_clv', fn: 'sum', column: 'clv' },
+          ],
+        });
+        expect(counts).toHaveLength(1);
+        expect(counts[0]).toMatchObject({ fitted_at: '2026-02-01T00:00:00.000Z', customers: 2357 });
+        expect(Number(counts[0]!.total_clv)).toBeGreaterThan(0);
+      } finally {
+        await readModel.close();
+      }
     });
   },
 );

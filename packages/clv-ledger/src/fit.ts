@@ -50,7 +50,7 @@ export interface ClvFitRecord {
     /** Repeat buyers left out of the spend fit because their repeat purchases were worth 0 (free items). */
     readonly zeroSpendRepeatBuyers: number;
   };
-  readonly data: { readonly purchases: number; readonly afterWindow: number; readonly otherCurrency: number };
+  readonly data: FitDataSource;
 }
 
 /** The customers' summaries at the window end, keyed by customer id, spend in major units. */
@@ -70,15 +70,30 @@ export function summarise(
   return E.right(out);
 }
 
-/** Fits BG/NBD on every customer and Gamma-Gamma on the repeat buyers, and describes the fit for storage. */
-export function fitClvModels(
-  tally: PurchaseDaysTally,
+/** What the summaries were computed from, for the record. */
+export interface FitDataSource {
+  /** `event-log`: PurchaseMade events folded from the store; `value-view`: the value view's rows. */
+  readonly source: 'event-log' | 'value-view';
+  /** Purchases (orders) in the window that went into the summaries. */
+  readonly purchases: number;
+  /** Purchases after the window (null when the source cannot tell). */
+  readonly afterWindow: number | null;
+  /** Purchases left out for being in another currency (null when the source cannot tell). */
+  readonly otherCurrency: number | null;
+}
+
+/**
+ * Fits BG/NBD on every customer and Gamma-Gamma on the repeat buyers of the summaries, and describes the fit
+ * for storage. `firstPurchaseDay` is the earliest purchase day of the data (the start of the data window).
+ */
+export function fitClvOnSummaries(
+  summaries: Map<string, RfmValueSummary>,
+  firstPurchaseDay: string,
+  data: FitDataSource,
   options: ClvFitOptions,
   fittedAt: string,
 ): E.Either<FitError, { record: ClvFitRecord; summaries: Map<string, RfmValueSummary> }> {
-  const summaries = summarise(tally, options);
-  if (E.isLeft(summaries)) return summaries;
-  const rows = [...summaries.right.values()];
+  const rows = [...summaries.values()];
   const bg = fitBgNbd(rows, options.bgNbd);
   if (E.isLeft(bg)) return bg;
   // The spend model takes logarithms of the mean repeat spend: repeat buyers whose repeat purchases were
@@ -86,9 +101,6 @@ export function fitClvModels(
   const spendRows = rows.filter((r) => r.frequency === 0 || r.monetaryValue > 0);
   const gg = fitGammaGamma(spendRows, options.gammaGamma);
   if (E.isLeft(gg)) return gg;
-  let firstPurchaseDay = options.observationEnd;
-  for (const days of tally.byCustomer.values())
-    for (const d of Object.keys(days)) if (d < firstPurchaseDay) firstPurchaseDay = d;
   const record: ClvFitRecord = {
     fittedAt,
     window: {
@@ -110,7 +122,27 @@ export function fitClvModels(
       customers: gg.right.customers,
       zeroSpendRepeatBuyers: rows.length - spendRows.length,
     },
-    data: { purchases: tally.purchases, afterWindow: tally.afterWindow, otherCurrency: tally.otherCurrency },
+    data,
   };
-  return E.right({ record, summaries: summaries.right });
+  return E.right({ record, summaries });
+}
+
+/** Summarises a purchase-day tally at the window end and fits both models on it. */
+export function fitClvModels(
+  tally: PurchaseDaysTally,
+  options: ClvFitOptions,
+  fittedAt: string,
+): E.Either<FitError, { record: ClvFitRecord; summaries: Map<string, RfmValueSummary> }> {
+  const summaries = summarise(tally, options);
+  if (E.isLeft(summaries)) return summaries;
+  let firstPurchaseDay = options.observationEnd;
+  for (const days of tally.byCustomer.values())
+    for (const d of Object.keys(days)) if (d < firstPurchaseDay) firstPurchaseDay = d;
+  const data: FitDataSource = {
+    source: 'event-log',
+    purchases: tally.purchases,
+    afterWindow: tally.afterWindow,
+    otherCurrency: tally.otherCurrency,
+  };
+  return fitClvOnSummaries(summaries.right, firstPurchaseDay, data, options, fittedAt);
 }

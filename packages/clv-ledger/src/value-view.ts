@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import type { FitDataSource } from './fit.js';
 import {
   rfmFromPurchaseFacts,
   type CalibrationWindow,
@@ -14,6 +15,8 @@ import {
  */
 export interface ValueCustomerRow {
   readonly customer_id?: unknown;
+  readonly currency?: unknown;
+  readonly orders?: unknown;
   readonly first_purchase_at?: unknown;
   readonly last_purchase_at?: unknown;
   readonly purchase_days?: unknown;
@@ -62,4 +65,48 @@ export function summaryOfValueRow(
   return E.map((s: RfmValueSummary) => ({ ...s, monetaryValue: s.monetaryValue / minorPerMajor }))(
     rfmFromPurchaseFacts(facts.right, window),
   );
+}
+
+/**
+ * Every customer's summary from value-view rows computed over the window, in `currency` only (the view keeps
+ * one currency per customer; customers in another are left out and counted), with the data window start
+ * and what went in, ready for `fitClvOnSummaries`.
+ */
+export function summariesFromValueRows(
+  rows: Iterable<ValueCustomerRow>,
+  options: {
+    readonly observationEnd: string;
+    readonly daysPerUnit?: number;
+    readonly currency: string;
+    readonly minorPerMajor?: number;
+  },
+): E.Either<
+  InvalidInput,
+  { summaries: Map<string, RfmValueSummary>; firstPurchaseDay: string; data: FitDataSource }
+> {
+  const window = { observationEnd: options.observationEnd, daysPerUnit: options.daysPerUnit ?? 7 };
+  const summaries = new Map<string, RfmValueSummary>();
+  let firstPurchaseDay = options.observationEnd;
+  let purchases = 0;
+  let otherCurrency = 0;
+  for (const row of rows) {
+    if (typeof row.customer_id !== 'string')
+      return E.left(invalid('customer_id', row.customer_id, 'expected a string'));
+    if (row.currency !== null && row.currency !== undefined && row.currency !== options.currency) {
+      otherCurrency += typeof row.orders === 'number' ? row.orders : 0;
+      continue;
+    }
+    const s = summaryOfValueRow(row, window, options.minorPerMajor);
+    if (E.isLeft(s)) return E.left({ ...s.left, field: `${row.customer_id}.${s.left.field}` });
+    if (s.right === undefined) continue;
+    summaries.set(row.customer_id, s.right);
+    purchases += typeof row.orders === 'number' ? row.orders : 0;
+    const first = (row.first_purchase_at as string).slice(0, 10);
+    if (first < firstPurchaseDay) firstPurchaseDay = first;
+  }
+  return E.right({
+    summaries,
+    firstPurchaseDay,
+    data: { source: 'value-view', purchases, afterWindow: null, otherCurrency },
+  });
 }

@@ -10,3 +10,5 @@ export * from './relay.js';
 export * from './dedupe.js';
 export * from './consumer.js';
 export * from './read-topics.js';
+export * from './inbound.js';
+export * from './env.js';

@@ -17,8 +17,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(layout: TopicConfig['layout'] = 'per-area') {
-  const ledger = tempLedger();
+async function setup(
+  layout: TopicConfig['layout'] = 'per-area',
+  validation: 'catalogue' | 'envelope' = 'catalogue',
+) {
+  const ledger = tempLedger(validation);
   const kafka = createKafka({ brokers: testBrokers(), clientId: 'relay-spec', logger: silentLogger });
   const publisher = await connectKafkaPublisher({ kafka, logger: silentLogger, partitions: 3 });
   const topics: TopicConfig = { prefix: uniquePrefix('relay'), layout };
@@ -138,5 +141,55 @@ describe('runRelay against a real broker', () => {
       left: { type: 'PublishFailed', fromPosition: 1, toPosition: 8 },
     });
     expect(await ledger.checkpoints.load('fail')).toBe(0);
+  });
+
+  it('stops at an event it cannot publish, with everything before it published and checkpointed', async () => {
+    // A ledger newer than this relay: it holds a type the relay's catalogue does not know.
+    const { ledger, publisher, topics, kafka } = await setup('per-area', 'envelope');
+    await appendInterleaved(ledger.store, sampleHistory(2));
+    const future = { ...sampleHistory(1, 900)[0]!.events[0]!, type: 'CustomerTeleported', data: {} };
+    await ledger.store.append('customer-c-900', [future]);
+    await appendInterleaved(ledger.store, sampleHistory(1, 901));
+    const result = await runRelay({
+      name: 'unknown',
+      store: ledger.store,
+      checkpoints: ledger.checkpoints,
+      publisher,
+      topics,
+      logger: silentLogger,
+      mode: 'catch-up',
+      batchSize: 3,
+    });
+    expect(result).toMatchObject({
+      _tag: 'Left',
+      left: { type: 'UnpublishableEvent', globalPosition: 9, eventType: 'CustomerTeleported' },
+    });
+    expect(await ledger.checkpoints.load('unknown')).toBe(8);
+    const records = await readTopicsToEnd(kafka, allTopics(topics));
+    expect(records.map((r) => Number(r.headers[HEADERS.globalPosition])).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
+  });
+
+  it('stops with CheckpointFailed when the checkpoint cannot be saved after a send', async () => {
+    const { ledger, publisher, topics } = await setup();
+    await appendInterleaved(ledger.store, sampleHistory(1));
+    const result = await runRelay({
+      name: 'broken',
+      store: ledger.store,
+      checkpoints: {
+        load: () => Promise.resolve(0),
+        save: () => Promise.reject(new Error('disk full')),
+        close: () => Promise.resolve(),
+      },
+      publisher,
+      topics,
+      logger: silentLogger,
+      mode: 'catch-up',
+    });
+    expect(result).toMatchObject({
+      _tag: 'Left',
+      left: { type: 'CheckpointFailed', position: 4, message: 'disk full' },
+    });
   });
 });

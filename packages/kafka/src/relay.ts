@@ -87,17 +87,18 @@ export function chunkBySize(messages: readonly OutgoingMessage[], maxBytes: numb
   return chunks;
 }
 
+/** Encodes a page up to its first unpublishable event: the messages before it, and the failure if there is one. */
 function encodePage(
   page: readonly StoredEvent[],
   topics: TopicConfig,
-): E.Either<UnpublishableEvent, OutgoingMessage[]> {
-  const out: OutgoingMessage[] = [];
+): { messages: OutgoingMessage[]; failure: UnpublishableEvent | undefined } {
+  const messages: OutgoingMessage[] = [];
   for (const stored of page) {
     const encoded = encodeEvent(stored, topics);
-    if (E.isLeft(encoded)) return encoded;
-    out.push(encoded.right);
+    if (E.isLeft(encoded)) return { messages, failure: encoded.left };
+    messages.push(encoded.right);
   }
-  return E.right(out);
+  return { messages, failure: undefined };
 }
 
 /**
@@ -131,11 +132,11 @@ export async function runRelay(options: RelayOptions): Promise<E.Either<RelayFai
       ? options.store.readAll(readOptions)
       : options.store.subscribe({ ...readOptions, ...(signal === undefined ? {} : { signal }) });
   try {
-    for await (const page of pages) {
-      if (signal?.aborted === true) break;
-      const encoded = encodePage(page, options.topics);
-      if (E.isLeft(encoded)) return encoded;
-      for (const chunk of chunkBySize(encoded.right, maxSendBytes)) {
+    pages: for await (const page of pages) {
+      const { messages, failure } = encodePage(page, options.topics);
+      for (const chunk of chunkBySize(messages, maxSendBytes)) {
+        // Stop between sends: everything acknowledged so far is checkpointed, the rest is published next run.
+        if (signal?.aborted === true) break pages;
         const first = chunk[0]!.globalPosition;
         const last = chunk[chunk.length - 1]!.globalPosition;
         try {
@@ -158,6 +159,8 @@ export async function runRelay(options: RelayOptions): Promise<E.Either<RelayFai
         published += chunk.length;
         options.onProgress?.({ position, published });
       }
+      // Everything before the unpublishable event is on Kafka and checkpointed: stop at it, never skip it.
+      if (failure !== undefined) return E.left(failure);
     }
   } catch (cause) {
     return E.left({ type: 'LedgerReadFailed', message: messageOf(cause), cause });

@@ -5,10 +5,10 @@ import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
 
 /** A real SQLite ledger and checkpoint store in a temporary directory, for specs. */
-export function tempLedger() {
+export function tempLedger(validation: 'catalogue' | 'envelope' = 'catalogue') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-ledger-kafka-spec-'));
   const file = path.join(dir, 'ledger.db');
-  const store = openSqliteEventStore({ file, synchronous: 'normal' });
+  const store = openSqliteEventStore({ file, synchronous: 'normal', validation });
   const checkpoints = openSqliteCheckpointStore(path.join(dir, 'checkpoints.db'));
   return {
     dir,

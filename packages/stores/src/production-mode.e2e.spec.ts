@@ -184,7 +184,7 @@ describe('production-like mode: SQLite event store, PostgreSQL read models, real
   });
 
   it('the relay publishes the whole log to Kafka from the shared configuration, and it is consumed back', async () => {
-    const relay = run(RELAY, [], { RELAY_MODE: 'catch-up' });
+    const relay = run(RELAY, [], { CRM_LEDGER_RELAY_MODE: 'catch-up' });
     let stderr = '';
     relay.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
     const code = await new Promise<number | null>((r) => relay.once('exit', r));

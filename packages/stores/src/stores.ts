@@ -51,7 +51,7 @@ export async function openReadModelStore(
 }
 
 /** File of the embedded checkpoint store (the relay's), beside the SQLite ledger. */
-export const CHECKPOINT_FILE = 'relay-checkpoints.db';
+export const CHECKPOINT_FILE = 'relay-checkpoints.sqlite';
 
 /**
  * Where consumers of the global log whose effects live elsewhere (the Kafka relay) keep their checkpoints:

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { clvCommand } from './commands/clv.js';
 import { importCommand } from './commands/import.js';
 import { keysCommand } from './commands/keys.js';
 import { replayCommand } from './commands/replay.js';
@@ -17,6 +18,7 @@ export function program(): Command {
     .addCommand(seedCommand())
     .addCommand(importCommand())
     .addCommand(keysCommand())
-    .addCommand(replayCommand());
+    .addCommand(replayCommand())
+    .addCommand(clvCommand());
   return p;
 }

@@ -78,7 +78,12 @@ describe('crm-example-consumer as a process', () => {
     expect(relayed).toMatchObject({ _tag: 'Right', right: { published: events.length } });
 
     const { stdout } = await run(process.execPath, [MAIN, '--until-caught-up'], {
-      env: { ...process.env, KAFKA_BROKERS: testBrokers(), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        CRM_LEDGER_KAFKA_BROKERS: testBrokers(),
+        CRM_LEDGER_KAFKA_TOPIC_PREFIX: prefix,
+        CRM_LEDGER_LOG_LEVEL: 'warn',
+      },
       timeout: 90_000,
     });
     const view = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
@@ -94,6 +99,6 @@ describe('crm-example-consumer as a process', () => {
 
   it('prints its help', async () => {
     const { stdout } = await run(process.execPath, [MAIN, '--help']);
-    expect(stdout).toContain('KAFKA_BROKERS');
+    expect(stdout).toContain('CRM_LEDGER_KAFKA_BROKERS');
   });
 });

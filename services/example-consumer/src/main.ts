@@ -1,8 +1,18 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import * as E from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
-import { allTopics, createKafka, startEventConsumer, topicOfArea, type TopicConfig } from '@crm-ledger/kafka';
+import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import {
+  KAFKA_ENV_HELP,
+  KafkaEnv,
+  allTopics,
+  createKafka,
+  startEventConsumer,
+  topicOfArea,
+  type TopicConfig,
+} from '@crm-ledger/kafka';
 import { emptyView, openTicketsHandlers, snapshot } from './open-tickets.js';
 
 const HELP = `Usage: crm-example-consumer [--until-caught-up] [--help]
@@ -14,22 +24,16 @@ per customer in memory (it commits no offsets: its view is rebuilt at each start
   -h, --help         this help
 
 Configuration (environment):
-  KAFKA_BROKERS       bootstrap brokers, comma-separated host:port (required)
-  KAFKA_TOPIC_PREFIX  prefix of the relay's topics (default crm)
-  KAFKA_TOPIC_LAYOUT  per-area (default) or single, as the relay's RELAY_TOPIC_LAYOUT
-  KAFKA_GROUP_ID      consumer group (default crm-example-open-tickets)
-  LOG_LEVEL           pino level (default info)`;
+  CRM_LEDGER_LOG_LEVEL                 pino level (default info)
+${Object.entries(KAFKA_ENV_HELP)
+  .filter(([k]) => k !== 'CRM_LEDGER_KAFKA_PARTITIONS')
+  .map(([k, v]) => `  ${k.padEnd(35)}  ${v}`)
+  .join('\n')}
+  CRM_LEDGER_EXAMPLE_GROUP_ID          consumer group (default crm-example-open-tickets)`;
 
-const Env = z.object({
-  KAFKA_BROKERS: z
-    .string({ error: 'is required' })
-    .transform((s) => s.split(',').map((b) => b.trim()))
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1)),
-  KAFKA_TOPIC_PREFIX: z.string().min(1).default('crm'),
-  KAFKA_TOPIC_LAYOUT: z.enum(['per-area', 'single']).default('per-area'),
-  KAFKA_GROUP_ID: z.string().min(1).default('crm-example-open-tickets'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-});
+const ExampleEnv = LedgerEnv.pick({ CRM_LEDGER_LOG_LEVEL: true })
+  .extend(KafkaEnv.omit({ CRM_LEDGER_KAFKA_PARTITIONS: true }).shape)
+  .extend({ CRM_LEDGER_EXAMPLE_GROUP_ID: z.string().trim().min(1).default('crm-example-open-tickets') });
 
 async function main(): Promise<number> {
   let args;
@@ -45,26 +49,29 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const env = Env.safeParse(
-    Object.fromEntries(
-      Object.keys(Env.shape).map((k) => [k, process.env[k] === '' ? undefined : process.env[k]]),
-    ),
-  );
-  if (!env.success) {
-    const lines = env.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    console.error(`crm-example-consumer: invalid configuration\n${lines.join('\n')}\n\n${HELP}`);
+  const loaded = loadConfig(ExampleEnv, process.env);
+  if (E.isLeft(loaded)) {
+    const lines = loaded.left.map((l) => `  ${l}`).join('\n');
+    console.error(`crm-example-consumer: invalid configuration\n${lines}\n\n${HELP}`);
     return 2;
   }
-  const config = env.data;
-  const logger = pino({ name: 'crm-example-consumer', level: config.LOG_LEVEL });
-  const topics: TopicConfig = { prefix: config.KAFKA_TOPIC_PREFIX, layout: config.KAFKA_TOPIC_LAYOUT };
+  const config = loaded.right;
+  const logger = pino({ name: 'crm-example-consumer', level: config.CRM_LEDGER_LOG_LEVEL });
+  const topics: TopicConfig = {
+    prefix: config.CRM_LEDGER_KAFKA_TOPIC_PREFIX,
+    layout: config.CRM_LEDGER_KAFKA_TOPIC_LAYOUT,
+  };
   const topic = topicOfArea(topics, 'service');
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'crm-example-consumer', logger });
+  const kafka = createKafka({
+    brokers: config.CRM_LEDGER_KAFKA_BROKERS,
+    clientId: 'crm-example-consumer',
+    logger,
+  });
 
   const view = emptyView();
   const consumer = await startEventConsumer({
     kafka,
-    groupId: config.KAFKA_GROUP_ID,
+    groupId: config.CRM_LEDGER_EXAMPLE_GROUP_ID,
     topics: [topic],
     logger,
     handlers: openTicketsHandlers(view),

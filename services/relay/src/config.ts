@@ -1,139 +1,65 @@
 import path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
+import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import { KAFKA_ENV_HELP, KafkaEnv, envPositiveInt } from '@crm-ledger/kafka';
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
-/** Every variable the relay reads, with its default and meaning (the `--help` text is generated from this). */
-export const ENV = {
-  LEDGER_FILE: {
-    schema: z.string().min(1).optional(),
-    help:
-      'path of the SQLite ledger to relay (required, unless CRM_LEDGER_DATA_DIR gives <dir>/ledger.sqlite or ' +
-      'CRM_LEDGER_EVENT_STORE=eventstoredb picks EventStoreDB, see docs/configuration.md)',
-  },
-  KAFKA_BROKERS: {
-    schema: z
+/** The relay's settings: the shared ones (data directory, log level, Kafka) and its own. */
+export const RelayEnv = LedgerEnv.pick({
+  CRM_LEDGER_DATA_DIR: true,
+  CRM_LEDGER_LOG_LEVEL: true,
+})
+  .extend(KafkaEnv.shape)
+  .extend({
+    CRM_LEDGER_RELAY_NAME: z.string().trim().min(1).max(100).default('kafka-relay'),
+    CRM_LEDGER_RELAY_CHECKPOINT_FILE: z.string().trim().min(1).optional(),
+    CRM_LEDGER_RELAY_MODE: z.enum(['follow', 'catch-up']).default('follow'),
+    CRM_LEDGER_RELAY_BATCH_SIZE: envPositiveInt('a positive whole number').default(2000),
+    CRM_LEDGER_RELAY_MAX_SEND_BYTES: envPositiveInt('a positive whole number').default(900_000),
+    CRM_LEDGER_RELAY_RETRIES: z
       .string()
-      .min(1)
-      .transform((s) => s.split(',').map((b) => b.trim()))
-      .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1)),
-    help: 'bootstrap brokers, comma-separated host:port (required)',
-  },
-  RELAY_CHECKPOINT_FILE: {
-    schema: z.string().min(1).optional(),
-    help: 'SQLite file of the checkpoint (default: relay-checkpoints.db beside the ledger)',
-  },
-  RELAY_NAME: {
-    schema: z.string().min(1).max(100).default('kafka-relay'),
-    help: 'checkpoint name: one per relay and target cluster (default kafka-relay)',
-  },
-  KAFKA_CLIENT_ID: {
-    schema: z.string().min(1).default('crm-ledger-relay'),
-    help: 'default crm-ledger-relay',
-  },
-  RELAY_TOPIC_PREFIX: {
-    schema: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, . _ - only')
-      .default('crm'),
-    help: 'prefix of topic names (default crm: crm.relationship, crm.revenue...)',
-  },
-  RELAY_TOPIC_LAYOUT: {
-    schema: z.enum(['per-area', 'single']).default('per-area'),
-    help: 'per-area (one topic per area, default) or single (<prefix>.events)',
-  },
-  RELAY_PARTITIONS: { schema: positiveInt(6), help: 'partitions of topics the relay creates (default 6)' },
-  RELAY_MODE: {
-    schema: z.enum(['follow', 'catch-up']).default('follow'),
-    help: 'follow (wait for new events, default) or catch-up (exit 0 at the end of the log)',
-  },
-  RELAY_BATCH_SIZE: {
-    schema: positiveInt(2000),
-    help: 'events read from the ledger per page (default 2000)',
-  },
-  RELAY_MAX_SEND_BYTES: {
-    schema: positiveInt(900_000),
-    help: 'largest send to the broker, bytes (default 900000, under the broker default 1 MiB)',
-  },
-  RELAY_RETRIES: {
-    schema: z.coerce.number().int().min(0).max(100).default(8),
-    help: 'retries of a failed send before the relay stops (default 8, backing off up to 30 s)',
-  },
-  LOG_LEVEL: {
-    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-    help: 'pino level (default info)',
-  },
-} as const;
+      .regex(/^\d+$/, 'must be a whole number from 0 to 100')
+      .transform(Number)
+      .pipe(z.int().max(100, 'must be a whole number from 0 to 100'))
+      .default(8),
+  });
 
-const Env = z.object(
-  Object.fromEntries(Object.entries(ENV).map(([k, v]) => [k, v.schema])) as {
-    [K in keyof typeof ENV]: (typeof ENV)[K]['schema'];
-  },
-);
+const HELP: Readonly<Record<keyof z.output<typeof RelayEnv>, string>> = {
+  CRM_LEDGER_DATA_DIR: 'data directory; the ledger is its ledger.sqlite (default ./.data)',
+  CRM_LEDGER_LOG_LEVEL: 'pino level (default info)',
+  ...KAFKA_ENV_HELP,
+  CRM_LEDGER_RELAY_NAME: 'checkpoint name: one per relay and target cluster (default kafka-relay)',
+  CRM_LEDGER_RELAY_CHECKPOINT_FILE:
+    'SQLite file of the checkpoint (default <data dir>/relay-checkpoints.sqlite)',
+  CRM_LEDGER_RELAY_MODE: 'follow (wait for new events, default) or catch-up (exit 0 at the end of the log)',
+  CRM_LEDGER_RELAY_BATCH_SIZE: 'events read from the ledger per page (default 2000)',
+  CRM_LEDGER_RELAY_MAX_SEND_BYTES:
+    'largest send to the broker, bytes (default 900000, under the 1 MiB limit)',
+  CRM_LEDGER_RELAY_RETRIES:
+    'retries of a failed send before the relay stops (default 8, back-off up to 30 s)',
+};
 
-/**
- * `LEDGER_FILE` undefined: the event store is EventStoreDB (CRM_LEDGER_EVENT_STORE=eventstoredb) and the
- * checkpoint lives where the shared configuration says (PostgreSQL or the data directory).
- */
-export type RelayConfig = z.infer<typeof Env> & { readonly RELAY_CHECKPOINT_FILE: string | undefined };
-
-/**
- * The shared crm-ledger variables (docs/configuration.md) as defaults of the relay's own: one configuration
- * for every service (e.g. infra/docker-compose.yml); the relay's own names still win when set.
- */
-export function withSharedDefaults(
-  env: Record<string, string | undefined>,
-): Record<string, string | undefined> {
-  const set = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
-  const out = { ...env };
-  const fallback: Record<string, string | undefined> = {
-    KAFKA_BROKERS:
-      set(env.CRM_LEDGER_KAFKA_BROKERS) === 'off' ? undefined : set(env.CRM_LEDGER_KAFKA_BROKERS),
-    KAFKA_CLIENT_ID: set(env.CRM_LEDGER_KAFKA_CLIENT_ID),
-    RELAY_TOPIC_PREFIX: set(env.CRM_LEDGER_KAFKA_TOPIC_PREFIX),
-    RELAY_TOPIC_LAYOUT: set(env.CRM_LEDGER_KAFKA_TOPIC_LAYOUT),
-    RELAY_PARTITIONS: set(env.CRM_LEDGER_KAFKA_PARTITIONS),
-    LOG_LEVEL: set(env.CRM_LEDGER_LOG_LEVEL) === 'silent' ? 'fatal' : set(env.CRM_LEDGER_LOG_LEVEL),
-    LEDGER_FILE:
-      set(env.CRM_LEDGER_EVENT_STORE) !== 'eventstoredb' && set(env.CRM_LEDGER_DATA_DIR) !== undefined
-        ? path.join(path.resolve(env.CRM_LEDGER_DATA_DIR!), 'ledger.sqlite')
-        : undefined,
-  };
-  for (const [k, v] of Object.entries(fallback)) if (set(out[k]) === undefined && v !== undefined) out[k] = v;
-  return out;
-}
+export type RelayConfig = z.output<typeof RelayEnv> & {
+  /** The SQLite ledger: `ledger.sqlite` in the data directory, as every crm-ledger process names it. */
+  readonly ledgerFile: string;
+  readonly checkpointFile: string;
+};
 
 /** Parses the environment once at start-up; a `Left` names every wrong variable. */
 export function parseConfig(env: Record<string, string | undefined>): E.Either<string[], RelayConfig> {
-  const picked = Object.fromEntries(Object.keys(ENV).map((k) => [k, env[k] === '' ? undefined : env[k]]));
-  const parsed = Env.safeParse(picked);
-  const ledgerMissing =
-    picked.LEDGER_FILE === undefined && env.CRM_LEDGER_EVENT_STORE !== 'eventstoredb'
-      ? ['LEDGER_FILE: is required (or CRM_LEDGER_EVENT_STORE=eventstoredb with CRM_LEDGER_EVENTSTOREDB_URL)']
-      : [];
-  if (!parsed.success) {
-    return E.left([
-      ...ledgerMissing,
-      ...parsed.error.issues.map((i) => {
-        const name = String(i.path[0] ?? '(environment)');
-        const missing = picked[name] === undefined && i.code === 'invalid_type';
-        return `${i.path.join('.') || name}: ${missing ? 'is required' : i.message}`;
-      }),
-    ]);
-  }
-  const config = parsed.data;
-  if (ledgerMissing.length > 0) return E.left(ledgerMissing);
-  if (config.LEDGER_FILE === undefined) return E.right({ ...config, RELAY_CHECKPOINT_FILE: undefined });
-  return E.right({
-    ...config,
-    RELAY_CHECKPOINT_FILE:
-      config.RELAY_CHECKPOINT_FILE ?? path.join(path.dirname(config.LEDGER_FILE), 'relay-checkpoints.db'),
-  });
+  return E.map((config: z.output<typeof RelayEnv>) => {
+    const dataDir = path.resolve(config.CRM_LEDGER_DATA_DIR);
+    return {
+      ...config,
+      ledgerFile: path.join(dataDir, 'ledger.sqlite'),
+      checkpointFile:
+        config.CRM_LEDGER_RELAY_CHECKPOINT_FILE ?? path.join(dataDir, 'relay-checkpoints.sqlite'),
+    };
+  })(loadConfig(RelayEnv, env));
 }
 
 export function helpText(): string {
-  const width = Math.max(...Object.keys(ENV).map((k) => k.length));
+  const width = Math.max(...Object.keys(HELP).map((k) => k.length));
   return [
     'Usage: crm-relay [--help]',
     '',
@@ -142,6 +68,6 @@ export function helpText(): string {
     'in progress. Exit codes: 0 stopped or caught up, 1 an event could not be published (nothing skipped), 2 bad config.',
     '',
     'Configuration (environment):',
-    ...Object.entries(ENV).map(([k, v]) => `  ${k.padEnd(width)}  ${v.help}`),
+    ...Object.entries(HELP).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
   ].join('\n');
 }

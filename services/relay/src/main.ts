@@ -13,7 +13,7 @@ import { deploymentOf, loadServiceConfig } from '@crm-ledger/config';
 import type { CheckpointStore, EventStore } from '@crm-ledger/core';
 import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { openCheckpointStore, openEventStore } from '@crm-ledger/stores';
-import { helpText, parseConfig, withSharedDefaults } from './config.js';
+import { helpText, parseConfig } from './config.js';
 
 /** What to log about a failure: positions and messages, never event content. */
 function describeFailure(failure: RelayFailure): { detail: object; message: string } {
@@ -46,7 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(helpText());
     return 0;
   }
-  const parsed = parseConfig(withSharedDefaults(process.env));
+  const parsed = parseConfig(process.env);
   if (E.isLeft(parsed)) {
     console.error(
       `crm-relay: invalid configuration\n${parsed.left.map((l) => `  ${l}`).join('\n')}\n\n${helpText()}`,
@@ -54,16 +54,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = parsed.right;
-  const logger = pino({ name: 'crm-relay', level: config.LOG_LEVEL });
-  const topics: TopicConfig = { prefix: config.RELAY_TOPIC_PREFIX, layout: config.RELAY_TOPIC_LAYOUT };
+  const logger = pino({ name: 'crm-relay', level: config.CRM_LEDGER_LOG_LEVEL });
+  const topics: TopicConfig = {
+    prefix: config.CRM_LEDGER_KAFKA_TOPIC_PREFIX,
+    layout: config.CRM_LEDGER_KAFKA_TOPIC_LAYOUT,
+  };
 
   let store: EventStore;
   let checkpoints: CheckpointStore;
-  if (config.LEDGER_FILE !== undefined) {
-    store = openSqliteEventStore({ file: config.LEDGER_FILE });
-    checkpoints = openSqliteCheckpointStore(config.RELAY_CHECKPOINT_FILE!);
-  } else {
-    // CRM_LEDGER_EVENT_STORE=eventstoredb: the shared configuration picks the store and where checkpoints live.
+  if (process.env.CRM_LEDGER_EVENT_STORE === 'eventstoredb') {
+    // The shared configuration (docs/configuration.md) picks EventStoreDB; checkpoints then live in
+    // PostgreSQL when the deployment has it (shared by relay replicas), else in the data directory.
     const shared = loadServiceConfig(process.env);
     if (E.isLeft(shared)) {
       console.error(`crm-relay: invalid configuration\n${shared.left.map((l) => `  ${l}`).join('\n')}`);
@@ -73,13 +74,19 @@ async function main(argv: readonly string[]): Promise<number> {
     store = openEventStore(deployment.eventStore, {
       onResubscribe: (info) => logger.warn(info, 'event store subscription failed: resubscribing'),
     });
-    checkpoints = await openCheckpointStore(deployment);
+    checkpoints =
+      process.env.CRM_LEDGER_RELAY_CHECKPOINT_FILE === undefined
+        ? await openCheckpointStore(deployment)
+        : openSqliteCheckpointStore(config.checkpointFile);
+  } else {
+    store = openSqliteEventStore({ file: config.ledgerFile });
+    checkpoints = openSqliteCheckpointStore(config.checkpointFile);
   }
   const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.CRM_LEDGER_KAFKA_BROKERS,
+    clientId: 'crm-ledger-relay',
     logger: logger.child({ component: 'kafkajs' }),
-    retries: config.RELAY_RETRIES,
+    retries: config.CRM_LEDGER_RELAY_RETRIES,
   });
   const controller = new AbortController();
   const stop = (signal: string) => {
@@ -105,18 +112,22 @@ async function main(argv: readonly string[]): Promise<number> {
   ticker.unref();
 
   try {
-    const publisher = await connectKafkaPublisher({ kafka, logger, partitions: config.RELAY_PARTITIONS });
+    const publisher = await connectKafkaPublisher({
+      kafka,
+      logger,
+      partitions: config.CRM_LEDGER_KAFKA_PARTITIONS,
+    });
     try {
       const result = await runRelay({
-        name: config.RELAY_NAME,
+        name: config.CRM_LEDGER_RELAY_NAME,
         store,
         checkpoints,
         publisher,
         topics,
         logger,
-        mode: config.RELAY_MODE,
-        batchSize: config.RELAY_BATCH_SIZE,
-        maxSendBytes: config.RELAY_MAX_SEND_BYTES,
+        mode: config.CRM_LEDGER_RELAY_MODE,
+        batchSize: config.CRM_LEDGER_RELAY_BATCH_SIZE,
+        maxSendBytes: config.CRM_LEDGER_RELAY_MAX_SEND_BYTES,
         signal: controller.signal,
         onProgress: (p) => {
           progress = p;

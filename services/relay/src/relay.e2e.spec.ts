@@ -40,7 +40,7 @@ const ledger: StoredEvent[] = [];
 /** Seeds a ledger with a synthetic history, appended in the order things happened (customers interleaved). */
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-relay-e2e-'));
-  ledgerFile = path.join(dir, 'ledger.db');
+  ledgerFile = path.join(dir, 'ledger.sqlite');
   const store = openSqliteEventStore({ file: ledgerFile, synchronous: 'normal' });
   const events: RawEnvelope[] = [];
   for (const h of generateHistory({ seed: SEED, customers: 40, targetEvents: 3000 }))
@@ -66,7 +66,13 @@ interface Exit {
 
 function startRelay(env: Record<string, string>) {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, LEDGER_FILE: ledgerFile, KAFKA_BROKERS: testBrokers(), LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      CRM_LEDGER_DATA_DIR: dir,
+      CRM_LEDGER_KAFKA_BROKERS: testBrokers(),
+      CRM_LEDGER_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -86,13 +92,13 @@ describe('crm-relay as a process, killed with SIGKILL at random points', () => {
     const prefix = `e2e-kill-${process.pid}-${Date.now().toString(36)}`;
     const checkpointFile = path.join(dir, `${prefix}.checkpoints.db`);
     const env = {
-      RELAY_TOPIC_PREFIX: prefix,
-      RELAY_CHECKPOINT_FILE: checkpointFile,
-      RELAY_MODE: 'catch-up',
-      RELAY_PARTITIONS: '3',
+      CRM_LEDGER_KAFKA_TOPIC_PREFIX: prefix,
+      CRM_LEDGER_RELAY_CHECKPOINT_FILE: checkpointFile,
+      CRM_LEDGER_RELAY_MODE: 'catch-up',
+      CRM_LEDGER_KAFKA_PARTITIONS: '3',
       // Small pages and sends: many checkpoints, so kills land before, during and after sends.
-      RELAY_BATCH_SIZE: '50',
-      RELAY_MAX_SEND_BYTES: '8000',
+      CRM_LEDGER_RELAY_BATCH_SIZE: '50',
+      CRM_LEDGER_RELAY_MAX_SEND_BYTES: '8000',
     };
     const total = ledger.length;
     const targets = Array.from({ length: KILLS }, () => Math.floor(random() * total * 0.9)).sort(
@@ -170,10 +176,10 @@ describe('crm-relay as a process, killed with SIGKILL at random points', () => {
   it('exits 1 without moving its checkpoint when no broker answers', async () => {
     const checkpointFile = path.join(dir, 'unreachable.checkpoints.db');
     const exit = await startRelay({
-      KAFKA_BROKERS: '127.0.0.1:1',
-      RELAY_CHECKPOINT_FILE: checkpointFile,
-      RELAY_RETRIES: '0',
-      RELAY_MODE: 'catch-up',
+      CRM_LEDGER_KAFKA_BROKERS: '127.0.0.1:1',
+      CRM_LEDGER_RELAY_CHECKPOINT_FILE: checkpointFile,
+      CRM_LEDGER_RELAY_RETRIES: '0',
+      CRM_LEDGER_RELAY_MODE: 'catch-up',
     }).exited;
     expect(exit.code, exit.stderr).toBe(1);
     const checkpoints = openSqliteCheckpointStore(checkpointFile);
@@ -182,9 +188,16 @@ describe('crm-relay as a process, killed with SIGKILL at random points', () => {
   }, 60_000);
 
   it('exits 2 naming every wrong variable', async () => {
-    const exit = await startRelay({ LEDGER_FILE: '', RELAY_TOPIC_LAYOUT: 'sideways' }).exited;
+    const exit = await startRelay({
+      CRM_LEDGER_KAFKA_BROKERS: '',
+      CRM_LEDGER_KAFKA_TOPIC_LAYOUT: 'sideways',
+      CRM_LEDGER_RELAY_BATCH_SIZE: '0',
+    }).exited;
     expect(exit.code).toBe(2);
-    expect(exit.stderr).toContain('LEDGER_FILE: is required');
-    expect(exit.stderr).toContain('RELAY_TOPIC_LAYOUT');
+    expect(exit.stderr).toContain('CRM_LEDGER_KAFKA_BROKERS: is required');
+    expect(exit.stderr).toContain(
+      "CRM_LEDGER_KAFKA_TOPIC_LAYOUT: must be one of per-area, single, got 'sideways'",
+    );
+    expect(exit.stderr).toContain('CRM_LEDGER_RELAY_BATCH_SIZE');
   });
 });

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** Runs the built `crm-ledger` command as a child process. */
+const main = path.resolve(import.meta.dirname, '../../dist/main.js');
+const root = mkdtempSync(path.join(tmpdir(), 'crm-ledger-clv-e2e-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const cdnowDir = [
+  process.env.CRM_LEDGER_CDNOW_DIR,
+  path.resolve(import.meta.dirname, '../../../../../shared/data/cdnow'),
+  '/work/shared/data/cdnow',
+].find((d): d is string => d !== undefined && existsSync(path.join(d, 'CDNOW_sample.txt')));
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [main, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
+
+const within = (actual: number, expected: number): void => {
+  expect(Math.abs(actual / expected - 1)).toBeLessThan(0.01);
+};
+
+describe('crm-ledger clv', () => {
+  it('has --help on clv, clv fit and clv show', async () => {
+    for (const args of [['clv'], ['clv', 'fit'], ['clv', 'show']]) {
+      const r = await run([...args, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Usage: crm-ledger clv');
+    }
+  });
+
+  it('refuses a wrong day with exit code 2 and says nothing was fitted on an empty ledger (exit 1)', async () => {
+    const dataDir = path.join(root, 'empty');
+    const bad = await run(['clv', 'fit', '--observation-end', '1997-13-01', '--data-dir', dataDir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--observation-end');
+    const empty = await run(['clv', 'fit', '--observation-end', '1997-09-30', '--data-dir', dataDir]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('too few customers');
+    const show = await run(['clv', 'show', '--data-dir', dataDir]);
+    expect(show.code).toBe(1);
+    expect(show.stderr).toContain('no fit yet');
+  });
+
+  it.runIf(cdnowDir !== undefined)(
+    'fits CDNOW_sample imported through the CLI, stores the fit with its date and window, shows it',
+    async () => {
+      const dataDir = path.join(root, 'cdnow');
+      const imported = await run([
+        'import',
+        path.join(cdnowDir!, 'CDNOW_sample.txt'),
+        '--format',
+        'cdnow-sample',
+        '--data-dir',
+        dataDir,
+        '--sqlite-synchronous',
+        'normal',
+      ]);
+      expect(imported.code).toBe(0);
+      const fit = await run([
+        'clv',
+        'fit',
+        '--observation-end',
+        '1997-09-30',
+        '--currency',
+        'usd',
+        '--data-dir',
+        dataDir,
+      ]);
+      expect(fit.code).toBe(0);
+      const record = JSON.parse(fit.stdout) as {
+        fittedAt: string;
+        window: unknown;
+        bgNbd: { params: { r: number; alpha: number; a: number; b: number }; customers: number };
+        gammaGamma: { params: { p: number; q: number; v: number }; customers: number };
+      };
+      expect(record.window).toEqual({
+        firstPurchaseDay: '1997-01-01',
+        observationEnd: '1997-09-30',
+        daysPerUnit: 7,
+      });
+      expect(Date.parse(record.fittedAt)).toBeGreaterThan(Date.parse('2025-01-01'));
+      expect(record.bgNbd.customers).toBe(2357);
+      within(record.bgNbd.params.r, 0.243);
+      within(record.bgNbd.params.alpha, 4.414);
+      within(record.bgNbd.params.a, 0.793);
+      within(record.bgNbd.params.b, 2.426);
+      within(record.gammaGamma.params.p, 6.25);
+      within(record.gammaGamma.params.q, 3.74);
+      within(record.gammaGamma.params.v, 15.44);
+      const latest = path.join(dataDir, 'clv', 'latest.json');
+      expect(JSON.parse(readFileSync(latest, 'utf8'))).toEqual(record);
+      const show = await run(['clv', 'show', '--data-dir', dataDir]);
+      expect(show.code).toBe(0);
+      expect(JSON.parse(show.stdout)).toEqual(record);
+    },
+  );
+});
