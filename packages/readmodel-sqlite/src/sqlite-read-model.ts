@@ -76,7 +76,9 @@ export class SqliteReadModel implements ReadModelStore {
 
   constructor(options: SqliteReadModelOptions) {
     this.db = new Database(options.file, { readonly: options.readonly === true });
-    this.applyInTransaction = this.db.transaction((writes: readonly ProjectionWrite[]) => this.applyTx(writes));
+    this.applyInTransaction = this.db.transaction((writes: readonly ProjectionWrite[]) =>
+      this.applyTx(writes),
+    );
     if (options.readonly !== true) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -262,7 +264,6 @@ export class SqliteReadModel implements ReadModelStore {
         throw new Error(`${w.projection} (${target}) is not set up: ensureProjection/beginRebuild first`);
     }
   };
-
 
   apply(writes: readonly ProjectionWrite[]): Promise<void> {
     try {
