@@ -1,7 +1,7 @@
 /**
  * HTTP ingest benchmark: the same synthetic events are written twice into fresh SQLite stores (synchronous
  * = full), once over HTTP on loopback (`POST /v1/events/batch`, batches of 500 events, several requests
- * in flight, the real `crm-ledger start` process) and once straight into the store in this process
+ * in flight, the real ingest process: services/ingest, or `crm-ledger start` with --server ledger) and once straight into the store in this process
  * (same batches, same grouping: one append per customer of a batch, same concurrency). Reports events/s
  * of both, their ratio (target >= 0.3) and the latency per HTTP request (p50/p99).
  */
@@ -25,12 +25,23 @@ Options:
   --batch <n>      events per HTTP request (default 500)
   --inflight <n>   requests (and direct batches) in flight (default 4)
   --seed <n>       generator seed (default 42)
+  --server <kind>  ingest: the ingest API alone (services/ingest, default);
+                   ledger: the whole ledger (crm-ledger start, with projector and query API)
   --out <file>     write the results as JSON there
   --help           show this help
 `;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = path.join(root, 'services/cli/dist/main.js');
+const SERVERS = {
+  // the ingest API alone (services/ingest): the HTTP path and nothing else
+  ingest: { main: path.join(root, 'services/ingest/dist/main.js'), args: [] as string[] },
+  // the whole ledger (`crm-ledger start`): the projector and query API share the CPU with ingest
+  ledger: {
+    main: path.join(root, 'services/cli/dist/main.js'),
+    args: ['start', '--port', '0', '--log-level', 'warn'],
+  },
+};
+type ServerKind = keyof typeof SERVERS;
 const now = () => process.hrtime.bigint();
 const ms = (ns: bigint) => Number(ns) / 1e6;
 const pct = (sorted: readonly number[], p: number) =>
@@ -47,19 +58,18 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
 }
 
 async function startServer(
+  kind: ServerKind,
   dataDir: string,
 ): Promise<{ url: string; key: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [cli, 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const server = SERVERS[kind];
+  const child = spawn(process.execPath, [server.main, ...server.args], {
+    env: { ...process.env, CRM_LEDGER_DATA_DIR: dataDir, CRM_LEDGER_PORT: '0', CRM_LEDGER_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`crm-ledger start exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
     createInterface({ input: child.stdout }).on('line', (l) => {
-      const m = /listening on (http:\/\/\S+)/.exec(l);
+      const m = /listening on (http:\/\/[^\s;"]+)/.exec(l);
       if (m?.[1] !== undefined) resolve(m[1]);
     });
   });
@@ -83,6 +93,7 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '500' },
       inflight: { type: 'string', default: '4' },
       seed: { type: 'string', default: '42' },
+      server: { type: 'string', default: 'ingest' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -95,6 +106,8 @@ async function main(): Promise<void> {
   const customers = Number(values.customers ?? Math.max(1, Math.round(targetEvents / 100)));
   const batchSize = Number(values.batch);
   const inflight = Number(values.inflight);
+  const serverKind = values.server;
+  if (serverKind !== 'ingest' && serverKind !== 'ledger') throw new Error('--server: ingest or ledger');
 
   const events: RawEnvelope[] = [];
   for (const h of generateHistory({ seed: Number(values.seed), customers, targetEvents }))
@@ -124,7 +137,7 @@ async function main(): Promise<void> {
     // 2. HTTP: the real `crm-ledger start` process on loopback.
     const httpDir = path.join(dir, 'http');
     mkdirSync(httpDir);
-    const server = await startServer(httpDir);
+    const server = await startServer(serverKind, httpDir);
     const latencies: number[] = [];
     const h0 = now();
     await pool(bodies, inflight, async (body) => {
@@ -161,6 +174,7 @@ async function main(): Promise<void> {
       batchSize,
       requests: bodies.length,
       inflight,
+      server: serverKind,
       meanBodyKiB: round(bodies.reduce((s, b) => s + b.length, 0) / bodies.length / 1024),
       direct: { eventsPerSecond: direct, seconds: round(directSeconds, 2) },
       http: {

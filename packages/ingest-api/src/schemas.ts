@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RawEnvelope } from '@crm-ledger/events';
+import { catalogueRefs } from './openapi.js';
 
 export const ExpectedRevisionSchema = z
   .union([z.enum(['any', 'no_stream', 'stream_exists']), z.int().min(0)])
@@ -19,14 +20,18 @@ export const ExpectedRevisionQuery = z.object({
 });
 
 /** An event as a client sends it: the envelope is checked strictly here, `data` against its type and version. */
-export const EventInput = RawEnvelope.describe(
-  'An event: envelope fields and `data` as the catalogue defines it for `type` and `schemaVersion` (see docs/schemas/ or the Event.* components)',
-);
+export const EventInput = RawEnvelope.meta({
+  description:
+    'An event: envelope fields and `data` as the catalogue defines it for `type` and `schemaVersion` (the Event.* components, docs/schemas/)',
+  anyOf: catalogueRefs(),
+});
 
 /** In a cross-customer batch each item is checked on its own, so one bad event fails only its customer's events. */
-export const LooseEventInput = z
-  .unknown()
-  .describe('An event (see EventInput); each item is validated on its own and reported per item');
+export const LooseEventInput = z.unknown().meta({
+  description:
+    'An event (one of the Event.* components); each item is validated on its own and reported per item',
+  anyOf: catalogueRefs(),
+});
 
 export const Placement = z.object({
   eventId: z.string(),

@@ -156,6 +156,18 @@ describe('crm-ledger', () => {
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(fixed.stdout).toContain('3 events appended, 5 already present');
     expect(await head(dataDir)).toBe(8);
+    const store = openSqliteEventStore({ file: path.join(dataDir, 'ledger.sqlite') });
+    const stored = await store.readStream('customer-c-9');
+    await store.close();
+    expect(stored._tag === 'Right' && stored.right.map((e) => e.event)).toMatchObject([
+      {
+        type: 'PurchaseMade',
+        customerId: 'c-9',
+        occurredAt: '2024-02-28T00:00:00Z',
+        source: 'purchases.csv',
+        data: { amount: { amountMinor: 100, currency: 'USD' } },
+      },
+    ]);
   });
 
   it('imports NDJSON events and reports an invalid one by line', async () => {

@@ -18,6 +18,12 @@ try {
   } else if (err instanceof UsageError) {
     process.stderr.write(`crm-ledger: ${err.message}\n`);
     process.exitCode = EXIT_USAGE;
+  } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    const { address, port } = err as { address?: string; port?: number };
+    process.stderr.write(
+      `crm-ledger: ${address ?? ''}:${port ?? ''} is already in use: stop the process using it, or choose another port (--port or CRM_LEDGER_PORT)\n`,
+    );
+    process.exitCode = EXIT_USAGE;
   } else {
     process.stderr.write(`crm-ledger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;

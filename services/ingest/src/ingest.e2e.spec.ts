@@ -120,10 +120,16 @@ describe('the ingest service over HTTP', () => {
   it('answers health, readiness and its OpenAPI document without a key', async () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
     expect(await (await fetch(`${url}/ready`)).json()).toEqual({ status: 'ready' });
-    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/events', '/v1/customers/{customerId}/events', '/v1/events/batch']),
     );
+    expect(doc.components.schemas['Event.PurchaseMade.v1']).toBeDefined();
+    const batch = doc.paths['/v1/events/batch']!.post.requestBody.content['application/json']!.schema;
+    expect(JSON.stringify(batch)).toContain('#/components/schemas/Event.PurchaseMade.v1');
   });
 
   it('appends one event (201 with its position) and sends security headers', async () => {

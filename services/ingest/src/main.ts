@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
-import { ingestComponent } from '@crm-ledger/ingest-api';
+import { catalogueComponents, ingestComponent } from '@crm-ledger/ingest-api';
 import { startLedger } from '@crm-ledger/runtime';
 import { openEventStore } from '@crm-ledger/stores';
 
@@ -28,6 +28,7 @@ new Command('crm-ledger-ingest')
       config: config.right,
       logger,
       components: [ingestComponent],
+      extraSchemas: catalogueComponents(),
       openStore: (dataDir) => {
         const deployment = deploymentOf({ ...config.right, CRM_LEDGER_DATA_DIR: dataDir });
         // the ingest API validates every event against the catalogue before appending

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { jsonSchemas } from '@crm-ledger/events';
+import { catalogueComponents } from '@crm-ledger/ingest-api';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { startLedger } from '@crm-ledger/runtime';
 import { components } from '../components.js';
@@ -9,17 +9,6 @@ import { seedStore } from '../seeding.js';
 import { openReadModel, openStore } from '../store.js';
 import { option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
 import { dataDirOption, syncOption } from './shared.js';
-
-/** The catalogue's JSON Schemas as OpenAPI components (`Event.PurchaseMade.v1`...). */
-export function catalogueComponents(): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of jsonSchemas()) {
-    if (f.fileName === 'index.json') continue;
-    const { $schema: _s, $id: _id, ...schema } = f.schema;
-    out[`Event.${f.fileName.replace('.schema.json', '')}`] = schema;
-  }
-  return out;
-}
 
 export function startCommand(): Command {
   return dataDirOption(syncOption(new Command('start')))
@@ -55,6 +44,9 @@ export function startCommand(): Command {
         extraSchemas: catalogueComponents(),
         beforeListen: async (store) => {
           if (opts.seedIfEmpty !== true || (await store.headPosition()) > 0) return;
+          process.stderr.write(
+            `the event store is empty: seeding a demo history of ${seedCustomers} customers...\n`,
+          );
           const s = await seedStore(store, { customers: seedCustomers, seed: 1, progress: true });
           seeded = `seeded the empty store with ${s.appended} demo events of ${s.customers} customers`;
         },
