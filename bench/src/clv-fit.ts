@@ -174,7 +174,9 @@ async function main(): Promise<void> {
   }
   if (customers > 0) {
     report.synthetic = synthetic(customers, seed);
-    report.loadAverage = loadavg().map((l) => Math.round(l * 10) / 10);
+    report.loadAverage = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
     process.stdout.write(`synthetic: ${JSON.stringify(report.synthetic)}\n`);
   }
   if (values.out !== undefined) {

@@ -578,22 +578,24 @@ export const experienceProjection: CustomerProjection<ExperienceState> = {
   }),
   evolve(state, event, position) {
     seen(state.data.profile, event.occurredAt);
-    state.pending.dirty.add('');
+    state.pending.summary = true;
     dispatch(handlers, state, event, position);
     return state;
   },
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];
-    if (state.pending.dirty.size === 0 && state.pending.anomalies.length === 0) return out;
+    if (!state.pending.summary && state.pending.dirty.size === 0 && state.pending.anomalies.length === 0)
+      return out;
     for (const key of state.pending.dirty) {
-      const r = key === '' ? undefined : detailRow(d, key);
+      const r = detailRow(d, key);
       if (r !== undefined) out.push(upsert(r.table, r.row));
     }
     out.push(upsert('experience_customers', customerRow(d)));
     out.push(...flushAnomalies('experience', d.customerId, state.pending));
     out.push(upsert('experience_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
     state.pending.dirty.clear();
+    state.pending.summary = false;
     return out;
   },
   rows(state) {

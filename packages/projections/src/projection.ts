@@ -114,10 +114,13 @@ export interface StateBase {
 /** Transient part of a state, never persisted: what changed since the last flush. */
 export interface Pending {
   anomalies: Anomaly[];
+  /** Keys of the detail rows (tickets, months...) changed since the last flush. */
   dirty: Set<string>;
+  /** The customer's summary row (and state row) changed: any event since the last flush. */
+  summary: boolean;
 }
 
-export const newPending = (): Pending => ({ anomalies: [], dirty: new Set() });
+export const newPending = (): Pending => ({ anomalies: [], dirty: new Set(), summary: false });
 
 export function noteAnomaly(
   base: StateBase,

@@ -210,22 +210,24 @@ export const serviceProjection: CustomerProjection<ServiceState> = {
   }),
   evolve(state, event, position) {
     seen(state.data.profile, event.occurredAt);
-    state.pending.dirty.add('');
+    state.pending.summary = true;
     dispatch(handlers, state, event, position);
     return state;
   },
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];
-    if (state.pending.dirty.size === 0 && state.pending.anomalies.length === 0) return out;
+    if (!state.pending.summary && state.pending.dirty.size === 0 && state.pending.anomalies.length === 0)
+      return out;
     for (const id of state.pending.dirty) {
-      const t = id === '' ? undefined : d.tickets[id];
+      const t = d.tickets[id];
       if (t !== undefined) out.push(upsert('service_tickets', ticketRow(d.customerId, t)));
     }
     out.push(upsert('service_customers', customerRow(d)));
     out.push(...flushAnomalies('service', d.customerId, state.pending));
     out.push(upsert('service_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
     state.pending.dirty.clear();
+    state.pending.summary = false;
     return out;
   },
   rows: (state) => ({

@@ -427,22 +427,24 @@ export const successProjection: CustomerProjection<SuccessState> = {
   }),
   evolve(state, event, position) {
     seen(state.data.profile, event.occurredAt);
-    state.pending.dirty.add('');
+    state.pending.summary = true;
     dispatch(handlers, state, event, position);
     return state;
   },
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];
-    if (state.pending.dirty.size === 0 && state.pending.anomalies.length === 0) return out;
+    if (!state.pending.summary && state.pending.dirty.size === 0 && state.pending.anomalies.length === 0)
+      return out;
     for (const id of state.pending.dirty) {
-      const c = id === '' ? undefined : d.criteria[id];
+      const c = d.criteria[id];
       if (c !== undefined) out.push(upsert('success_criteria', criterionRow(d.customerId, id, c)));
     }
     out.push(upsert('success_accounts', accountRow(d)));
     out.push(...flushAnomalies('success', d.customerId, state.pending));
     out.push(upsert('success_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
     state.pending.dirty.clear();
+    state.pending.summary = false;
     return out;
   },
   rows: (state) => ({

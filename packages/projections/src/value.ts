@@ -335,22 +335,24 @@ export const valueProjection: CustomerProjection<ValueState> = {
   }),
   evolve(state, event, position) {
     seen(state.data.profile, event.occurredAt);
-    state.pending.dirty.add('');
+    state.pending.summary = true;
     dispatch(handlers, state, event, position);
     return state;
   },
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];
-    if (state.pending.dirty.size === 0 && state.pending.anomalies.length === 0) return out;
+    if (!state.pending.summary && state.pending.dirty.size === 0 && state.pending.anomalies.length === 0)
+      return out;
     for (const key of state.pending.dirty) {
-      const m = key === '' ? undefined : d.months[key];
+      const m = d.months[key];
       if (m !== undefined) out.push(upsert('value_months', monthRow(d.customerId, key, m)));
     }
     out.push(upsert('value_customers', customerRow(d)));
     out.push(...flushAnomalies('value', d.customerId, state.pending));
     out.push(upsert('value_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
     state.pending.dirty.clear();
+    state.pending.summary = false;
     return out;
   },
   rows: (state) => ({

@@ -33,7 +33,7 @@ export interface EngineOptions {
   readonly readModel: ReadModelStore;
   readonly projections: readonly ProjectionName[];
   readonly target: Target;
-  /** At most this many customer states per projection held in memory (default 20,000). */
+  /** At most this many customer states per projection held in memory (default 2,000): bounds memory whatever the number of customers. */
   readonly cacheSize?: number;
   /** Told about each stored event that cannot be upcast (the store holds a type this build does not know). */
   readonly onSkipped?: (event: StoredEvent) => void;
@@ -53,7 +53,7 @@ export class ProjectionEngine {
   private readonly cacheSize: number;
 
   private constructor(private readonly options: EngineOptions) {
-    this.cacheSize = options.cacheSize ?? 20_000;
+    this.cacheSize = options.cacheSize ?? 2_000;
   }
 
   /** Sets up the lanes, reading each projection's checkpoint for the target. */

@@ -9,7 +9,7 @@ export interface ProjectorOptions {
   readonly projections?: readonly ProjectionName[];
   /** Events per transaction (default 10,000). */
   readonly batchSize?: number;
-  /** Customer states per projection kept in memory (default 20,000). */
+  /** Customer states per projection kept in memory (default 2,000). */
   readonly cacheSize?: number;
   readonly onBatch?: (report: BatchReport) => void;
   readonly onSkipped?: (event: StoredEvent) => void;

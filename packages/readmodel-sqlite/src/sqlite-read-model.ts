@@ -86,7 +86,6 @@ export class SqliteReadModel implements ReadModelStore {
     }
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('cache_size = -65536');
-    this.db.pragma('temp_store = MEMORY');
     this.loadRegisteredSpecs();
   }
 

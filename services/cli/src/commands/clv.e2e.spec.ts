@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 
 /** Runs the built `crm-ledger` command as a child process. */
 const main = path.resolve(import.meta.dirname, '../../dist/main.js');
@@ -100,6 +101,22 @@ describe('crm-ledger clv', () => {
       const show = await run(['clv', 'show', '--data-dir', dataDir]);
       expect(show.code).toBe(0);
       expect(JSON.parse(show.stdout)).toEqual(record);
+      // Every customer's score is in the read model, for the query API and plain SQL.
+      const readModel = openSqliteReadModel({ file: path.join(dataDir, 'readmodel.sqlite'), readonly: true });
+      try {
+        const fitRow = await readModel.get('clv_fit', { fitted_at: record.fittedAt });
+        expect(fitRow).toMatchObject({ observation_end: '1997-09-30', customers: 2357, repeat_buyers: 946 });
+        const counts = await readModel.aggregate('clv_customers', {
+          groupBy: ['clv_months'],
+          measures: [{ as: 'customers', fn: 'count' }],
+        });
+        expect(counts).toEqual([{ clv_months: 12, customers: 2357 }]);
+        const paper = await readModel.get('clv_customers', { customer_id: '00004' });
+        expect(paper).toMatchObject({ frequency: 2, fitted_at: record.fittedAt });
+        expect(Number(paper!.p_alive)).toBeCloseTo(0.7266, 3);
+      } finally {
+        await readModel.close();
+      }
     },
   );
 });

@@ -3,9 +3,15 @@ import path from 'node:path';
 import { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
-import { fitClvFromStore, type ClvFitRecord, type ClvFromStoreError } from '@crm-ledger/clv-ledger';
+import {
+  fitClvFromStore,
+  writeClvToReadModel,
+  type ClvFitRecord,
+  type ClvFromStoreError,
+} from '@crm-ledger/clv-ledger';
 import { systemClock } from '@crm-ledger/core';
 import { CURRENCIES } from '@crm-ledger/events';
+import { openSqliteReadModel, READ_MODEL_FILE } from '@crm-ledger/readmodel-sqlite';
 import { openStore } from '../store.js';
 import { EXIT_DATA, option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
 import { dataDirOption, syncOption } from './shared.js';
@@ -15,6 +21,8 @@ interface FitFlags extends SharedFlags {
   currency: string;
   daysPerUnit: string;
   minorPerMajor: string;
+  months: string;
+  discountRate: string;
 }
 
 /** Where fits are kept: `<data dir>/clv/latest.json` and one file per fit under `clv/fits/`. */
@@ -60,13 +68,17 @@ function fitCommand(): Command {
     .description(
       'Fit the predictive CLV models on the purchases in the ledger: BG/NBD (purchase frequency, P(alive)) and ' +
         "Gamma-Gamma (spend), on each customer's purchase days up to the end of the observation window. " +
-        'Stores the parameters, the fit date and the data window in <data dir>/clv/latest.json (and clv/fits/) ' +
-        'and prints them. Exit code 1 when the data cannot support a fit.',
+        'Stores the parameters, the fit date and the data window in <data dir>/clv/latest.json (and clv/fits/), ' +
+        "writes them and every customer's score (P(alive), expected purchases and spend, discounted CLV) to the " +
+        'clv_fit and clv_customers tables of the read model, and prints the fit. ' +
+        'Exit code 1 when the data cannot support a fit.',
     )
     .option('--observation-end <day>', 'last observed UTC day, YYYY-MM-DD, inclusive (default: yesterday)')
     .option('--currency <code>', 'the currency of the spend model (purchases in others are left out)', 'USD')
     .option('--days-per-unit <n>', 'days per model time unit (7: the model works in weeks)', '7')
     .option('--minor-per-major <n>', 'minor units per major unit of the currency', '100')
+    .option('--months <n>', "horizon of each customer's CLV, months", '12')
+    .option('--discount-rate <d>', 'monthly discount rate of the CLV', '0.01')
     .addHelpText(
       'after',
       `
@@ -80,6 +92,12 @@ Example (the CDNOW calibration period, 39 weeks from 1997-01-01):
       const currency = option('--currency', z.enum(CURRENCIES), opts.currency.toUpperCase());
       const daysPerUnit = option('--days-per-unit', positiveInt(366), opts.daysPerUnit);
       const minorPerMajor = option('--minor-per-major', positiveInt(1_000_000), opts.minorPerMajor);
+      const months = option('--months', positiveInt(600), opts.months);
+      const monthlyDiscountRate = option(
+        '--discount-rate',
+        z.coerce.number().min(0, 'must be a number from 0 to 1').max(1, 'must be a number from 0 to 1'),
+        opts.discountRate,
+      );
       const { store } = await openStore(config, config.CRM_LEDGER_DATA_DIR);
       try {
         const fit = await fitClvFromStore(
@@ -92,11 +110,25 @@ Example (the CDNOW calibration period, 39 weeks from 1997-01-01):
           process.exitCode = EXIT_DATA;
           return;
         }
+        const head = await store.headPosition();
         const file = writeRecord(config.CRM_LEDGER_DATA_DIR, fit.right.record);
-        process.stdout.write(JSON.stringify(fit.right.record, null, 2) + '\n');
-        process.stderr.write(
-          `fit stored in ${file} and ${path.join(clvDir(config.CRM_LEDGER_DATA_DIR), 'latest.json')}\n`,
-        );
+        const readModelFile = path.join(path.resolve(config.CRM_LEDGER_DATA_DIR), READ_MODEL_FILE);
+        const readModel = openSqliteReadModel({ file: readModelFile });
+        try {
+          const written = await writeClvToReadModel(readModel, fit.right.record, fit.right.summaries, head, {
+            months,
+            monthlyDiscountRate,
+          });
+          process.stdout.write(JSON.stringify(fit.right.record, null, 2) + '\n');
+          process.stderr.write(
+            `fit stored in ${file} and ${path.join(clvDir(config.CRM_LEDGER_DATA_DIR), 'latest.json')}; ` +
+              `${written.customers} customers scored into clv_customers of ${readModelFile}` +
+              (written.unscored > 0 ? ` (${written.unscored} could not be scored)` : '') +
+              '\n',
+          );
+        } finally {
+          await readModel.close();
+        }
       } finally {
         await store.close();
       }

@@ -33,7 +33,7 @@ export function replayCommand(): Command {
       'stop at this global position, or at the last event recorded by this time',
     )
     .option('--restart', 'discard an unfinished rebuild and start again from position 0')
-    .option('--batch-size <n>', 'events per transaction', '20000')
+    .option('--batch-size <n>', 'events per transaction', '2000')
     .action(
       async (
         opts: SharedFlags & { projection: string[]; until?: string; restart?: boolean; batchSize: string },
