@@ -13,10 +13,13 @@ export const projectorComponent: LedgerComponent = {
   name: 'projector',
   async start(ctx) {
     const log = ctx.logger.child({ component: 'projector' });
-    const readModel = openSqliteReadModel({
-      file: path.join(ctx.dataDir, READ_MODEL_FILE),
-      synchronous: ctx.config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
-    });
+    const readModel =
+      ctx.openReadModel !== undefined
+        ? await ctx.openReadModel()
+        : openSqliteReadModel({
+            file: path.join(ctx.dataDir, READ_MODEL_FILE),
+            synchronous: ctx.config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+          });
     const stale = await ensureProjections(readModel);
     const abort = new AbortController();
     const onParentAbort = (): void => abort.abort();
@@ -42,7 +45,7 @@ export const projectorComponent: LedgerComponent = {
       log.error({ err }, 'projector stopped');
     });
     return {
-      description: `views in ${READ_MODEL_FILE} (service, success, experience, value), following the log`,
+      description: `views in ${readModel.dialect === 'postgres' ? 'PostgreSQL' : READ_MODEL_FILE} (service, success, experience, value), following the log`,
       async stop() {
         abort.abort();
         ctx.signal.removeEventListener('abort', onParentAbort);

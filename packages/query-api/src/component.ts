@@ -57,7 +57,10 @@ export const queryApiComponent: LedgerComponent = {
   name: 'query API',
   async start(ctx) {
     const settings = queryEnv(process.env);
-    const readModel = openSqliteReadModel({ file: path.join(ctx.dataDir, READ_MODEL_FILE) });
+    const readModel =
+      ctx.openReadModel !== undefined
+        ? await ctx.openReadModel()
+        : openSqliteReadModel({ file: path.join(ctx.dataDir, READ_MODEL_FILE) });
     await ensureProjections(readModel);
     registerQueryRoutes(ctx.app, {
       store: ctx.store,

@@ -1,8 +1,13 @@
 import type { ColumnType, ProjectionSpec, TableSpec } from '@crm-ledger/core';
 import { assertIdentifier, q, qq } from './identifiers.js';
 
+/**
+ * Text columns use the "C" collation: byte order of UTF-8, the order SQLite's BINARY collation gives. Sorting,
+ * keyset pagination and `<`/`>` filters then behave the same on both stores (a locale collation would order
+ * `B` and `a` differently from SQLite).
+ */
 const PG_TYPES: Record<ColumnType, string> = {
-  text: 'text',
+  text: 'text COLLATE "C"',
   integer: 'bigint',
   real: 'double precision',
 };

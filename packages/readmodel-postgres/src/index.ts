@@ -2,6 +2,7 @@ export {
   openPostgresReadModelStore,
   openPostgresCheckpointStore,
   PostgresReadModelStore,
+  CheckpointMoved,
   type PostgresReadModelOptions,
 } from './postgres-read-model-store.js';
 export { acquireRunnerLock, type RunnerLock } from './runner-lock.js';

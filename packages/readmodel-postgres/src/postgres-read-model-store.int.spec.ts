@@ -90,6 +90,20 @@ describe('PostgreSQL read-model store (real PostgreSQL, one schema per run)', ()
     expect(await store.get('tickets', { customer_id: 'c9', ticket_id: 'x' })).toBeUndefined();
   });
 
+  it('rejects the whole apply with CheckpointMoved when the stored checkpoint is not the expected one', async () => {
+    await expect(
+      store.apply([
+        {
+          projection: 'service',
+          checkpoint: 15,
+          expectedCheckpoint: 7,
+          changes: [{ op: 'upsert', table: 'tickets', row: ticket('c8', 'x') }],
+        },
+      ]),
+    ).rejects.toMatchObject({ name: 'CheckpointMoved', expected: 7, actual: 10 });
+    expect(await store.get('tickets', { customer_id: 'c8', ticket_id: 'x' })).toBeUndefined();
+  });
+
   it('rolls back everything when a row breaks the table (NOT NULL), checkpoint included', async () => {
     await expect(
       store.apply([

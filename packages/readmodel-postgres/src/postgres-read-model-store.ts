@@ -188,6 +188,9 @@ export class PostgresReadModelStore implements ReadModelStore {
         const stored = target === 'live' ? row.checkpoint : row.shadow_checkpoint;
         if (spec === null || stored === null)
           throw new Error(`apply: no rebuild of ${w.projection} in progress`);
+        if (w.expectedCheckpoint !== undefined && w.expectedCheckpoint !== stored) {
+          throw new CheckpointMoved(w.projection, w.expectedCheckpoint, stored);
+        }
         if (!Number.isSafeInteger(w.checkpoint) || w.checkpoint <= stored) {
           throw new Error(
             `apply: checkpoint ${w.checkpoint} of ${w.projection} (${target}) is not after the stored ${stored}: the events would be applied twice`,
@@ -338,9 +341,11 @@ export class PostgresReadModelStore implements ReadModelStore {
     for (const s of sort) checkColumn(spec, s.column);
     for (const k of spec.primaryKey)
       if (!sort.some((s) => s.column === k)) sort.push({ column: k, direction: 'asc' });
-    if (!Number.isSafeInteger(query.limit) || query.limit < 1)
-      throw new Error('list: limit must be a positive integer');
-    const limit = Math.min(query.limit, this.maxPageSize);
+    // Clamped to 1..maxPageSize, as the SQLite store does.
+    const limit = Math.max(
+      1,
+      Math.min(this.maxPageSize, Math.floor(Number.isFinite(query.limit) ? query.limit : 1)),
+    );
     const params = new Params();
     const conditions = [whereClause(where, params)];
     if (query.cursor !== undefined)
@@ -494,6 +499,21 @@ export async function openPostgresCheckpointStore(
     application_name: 'crm-ledger',
   });
   return new PostgresCheckpointStore(pool, schema, true);
+}
+
+/**
+ * The stored checkpoint is not the one the writer expected (a rebuild was swapped in, or another writer moved
+ * on): the projector recognises it by its name, drops its in-memory states and resumes from the stored one.
+ */
+export class CheckpointMoved extends Error {
+  constructor(
+    readonly projection: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`${projection}: checkpoint is ${actual}, the writer expected ${expected}`);
+    this.name = 'CheckpointMoved';
+  }
 }
 
 /** Opens the PostgreSQL read-model store (creating the schema and running migrations if needed). */

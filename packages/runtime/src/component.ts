@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { LedgerEnv } from '@crm-ledger/config';
-import type { Clock, EventStore } from '@crm-ledger/core';
+import type { Clock, EventStore, ReadModelStore } from '@crm-ledger/core';
 import type { ApiKeyStore, HttpApp } from '@crm-ledger/http-kit';
 
 /** What every part of a ledger process gets: the validated config, the one logger, store, HTTP server, keys. */
@@ -14,6 +14,11 @@ export interface LedgerContext {
   /** Absolute path of the data directory (SQLite files, keys, read models). */
   readonly dataDir: string;
   readonly clock: Clock;
+  /**
+   * Opens the read-model store the process is configured with (CRM_LEDGER_READ_MODEL_STORE: SQLite in the data
+   * directory or PostgreSQL); each call opens one, the caller closes it. Undefined: the component's default.
+   */
+  readonly openReadModel?: () => Promise<ReadModelStore>;
   /** Ends when the process shuts down: long-running loops (a projector's subscription) stop on it. */
   readonly signal: AbortSignal;
 }

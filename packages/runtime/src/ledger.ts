@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LedgerEnv } from '@crm-ledger/config';
-import { systemClock, type Clock, type EventStore } from '@crm-ledger/core';
+import { systemClock, type Clock, type EventStore, type ReadModelStore } from '@crm-ledger/core';
 import {
   createHttpServer,
   ensureAdminKey,
@@ -19,6 +19,8 @@ export interface LedgerProcessOptions {
   readonly components: readonly LedgerComponent[];
   /** Opens the configured event store in the (absolute) data directory; `describe` says where data lives. */
   readonly openStore: (dataDir: string) => Promise<{ store: EventStore; describe: string }>;
+  /** Opens the configured read-model store in the (absolute) data directory, for the projector and query API. */
+  readonly openReadModel?: (dataDir: string) => Promise<ReadModelStore>;
   /** Runs after the store is open and before anything listens (e.g. seeding an empty store). */
   readonly beforeListen?: (store: EventStore) => Promise<void>;
   readonly clock?: Clock;
@@ -71,7 +73,18 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Runnin
       ...(options.extraSchemas === undefined ? {} : { extraSchemas: options.extraSchemas }),
     });
     const abort = new AbortController();
-    const context: LedgerContext = { config, logger, store, app, keys, dataDir, clock, signal: abort.signal };
+    const openReadModel = options.openReadModel;
+    const context: LedgerContext = {
+      config,
+      logger,
+      store,
+      app,
+      keys,
+      dataDir,
+      clock,
+      signal: abort.signal,
+      ...(openReadModel === undefined ? {} : { openReadModel: () => openReadModel(dataDir) }),
+    };
     const started = await startComponents(options.components, context);
     try {
       if (options.beforeListen !== undefined) await options.beforeListen(store);

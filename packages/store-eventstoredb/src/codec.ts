@@ -50,8 +50,11 @@ export function appendSize(events: readonly JSONEventData[]): number {
   return size;
 }
 
-/** Rebuilds the stored event from what ESDB returns. Throws when the record is not one of ours (a bug). */
-export function fromRecordedEvent(recorded: RecordedEvent): StoredEvent {
+/**
+ * Rebuilds the stored event from what ESDB returns (the namespace, if any, removed from the stream name).
+ * Throws when the record is not one of ours (a bug).
+ */
+export function fromRecordedEvent(recorded: RecordedEvent, namespace = ''): StoredEvent {
   if (!recorded.isJson) throw new Error(`event ${recorded.id} in ${recorded.streamId} is not JSON`);
   if (recorded.position === undefined) {
     throw new Error(
@@ -73,7 +76,7 @@ export function fromRecordedEvent(recorded: RecordedEvent): StoredEvent {
   const event = { ...meta, type: recorded.type, data: ev.data } as RawEnvelope;
   return {
     globalPosition: toGlobalPosition(recorded.position),
-    streamName: recorded.streamId,
+    streamName: recorded.streamId.slice(namespace.length),
     revision: fromEsdbRevision(recorded.revision),
     recordedAt: recorded.created.toISOString(),
     event,

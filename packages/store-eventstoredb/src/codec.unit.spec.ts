@@ -64,6 +64,14 @@ describe('envelope <-> ESDB event', () => {
     }
   });
 
+  it('strips the namespace from the stream name', () => {
+    const recorded = {
+      ...recordedFrom(toEventData(registered('c1')), 0n, 10n),
+      streamId: 'run42.customer-c1',
+    };
+    expect(fromRecordedEvent(recorded, 'run42.').streamName).toBe('customer-c1');
+  });
+
   it('refuses records that are not crm-ledger envelopes, and servers without positions', () => {
     const foreign = { ...recordedFrom(toEventData(registered('c1')), 0n, 10n), metadata: { hello: 1 } };
     expect(() => fromRecordedEvent(foreign as RecordedEvent)).toThrow(/no crm-ledger envelope/);

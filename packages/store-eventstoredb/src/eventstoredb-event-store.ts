@@ -43,6 +43,12 @@ export interface EventStoreDbOptions {
    * `$all` and subscriptions filter on them (which also drops ESDB's `$` system streams). Default `customer-`.
    */
   readonly streamPrefixes?: readonly string[];
+  /**
+   * Prefix of every ESDB stream name this store writes and reads (default none): several ledgers (or test
+   * runs) can share one cluster, each seeing only its own streams. The port's stream names never include it.
+   * Leave it empty in production: `$ce-customer` (ESDB's category projection) needs names starting with `customer-`.
+   */
+  readonly namespace?: string;
   /** `'catalogue'` (default) validates every event against the zod catalogue; `'envelope'` only the envelope. */
   readonly validation?: Validation;
   /**
@@ -73,6 +79,7 @@ const unavailable = (message: string): ReadError => ({ type: 'StoreUnavailable',
 export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
   private readonly prefixes: readonly string[];
+  private readonly namespace: string;
   private readonly validation: Validation;
   private readonly maxAppendSize: number;
   private readonly maxAppendAttempts: number;
@@ -82,6 +89,10 @@ export class EventStoreDbEventStore implements EventStore {
   constructor(private readonly options: EventStoreDbOptions) {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
     this.prefixes = options.streamPrefixes ?? [CUSTOMER_STREAM_PREFIX];
+    this.namespace = options.namespace ?? '';
+    if (!/^[A-Za-z0-9._:@-]*$/.test(this.namespace)) {
+      throw new Error(`namespace '${this.namespace}' may only hold A-Z a-z 0-9 . _ : @ -`);
+    }
     this.validation = options.validation ?? 'catalogue';
     this.maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
     this.maxAppendAttempts = options.maxAppendAttempts ?? 5;
@@ -102,7 +113,7 @@ export class EventStoreDbEventStore implements EventStore {
     );
     if (E.isLeft(checked)) return checked;
     const { stream, expected, events: batch } = checked.right;
-    if (!this.inLedger(stream)) {
+    if (!this.prefixes.some((p) => stream.startsWith(p))) {
       return E.left({
         type: 'InvalidAppend',
         message: `stream ${stream} does not start with ${this.prefixes.join(' or ')}: this store reads $all filtered on those prefixes`,
@@ -181,7 +192,7 @@ export class EventStoreDbEventStore implements EventStore {
   ): TE.TaskEither<AppendError, number> {
     return TE.tryCatch(
       async () => {
-        const r = await this.client.appendToStream(stream, [...data], {
+        const r = await this.client.appendToStream(this.namespace + stream, [...data], {
           expectedRevision: revision,
           ...this.callOptions,
         });
@@ -248,7 +259,7 @@ export class EventStoreDbEventStore implements EventStore {
   ): TE.TaskEither<ReadError, StoredEvent[]> {
     return TE.tryCatch(async () => {
       const out: StoredEvent[] = [];
-      const read = this.client.readStream(stream, {
+      const read = this.client.readStream(this.namespace + stream, {
         fromRevision: BigInt(from),
         maxCount: max,
         direction: FORWARDS,
@@ -256,7 +267,7 @@ export class EventStoreDbEventStore implements EventStore {
       });
       try {
         for await (const resolved of read as AsyncIterable<ResolvedEvent>) {
-          if (resolved.event !== undefined) out.push(fromRecordedEvent(resolved.event));
+          if (resolved.event !== undefined) out.push(fromRecordedEvent(resolved.event, this.namespace));
         }
       } catch (error) {
         // ESDB reports a missing stream while iterating, not at the call: the port reads it as empty.
@@ -311,7 +322,7 @@ export class EventStoreDbEventStore implements EventStore {
     return subscribeToLedger(this.client, {
       after,
       batchSize: size,
-      prefixes: this.prefixes,
+      prefixes: this.prefixes.map((p) => this.namespace + p),
       signal: options.signal,
       onCaughtUp: options.onCaughtUp,
       policy: this.options.resubscribe,
@@ -363,14 +374,15 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
-  private inLedger(stream: string): boolean {
-    return this.prefixes.some((p) => stream.startsWith(p));
+  /** Whether an ESDB stream (with the namespace) belongs to this ledger. */
+  private inLedger(esdbStream: string): boolean {
+    return this.prefixes.some((p) => esdbStream.startsWith(this.namespace + p));
   }
 
   private ledgerEvent(resolved: AllStreamResolvedEvent): StoredEvent | undefined {
     const recorded = resolved.event;
     if (recorded === undefined || !this.inLedger(recorded.streamId)) return undefined;
-    return fromRecordedEvent(recorded);
+    return fromRecordedEvent(recorded, this.namespace);
   }
 
   async close(): Promise<void> {

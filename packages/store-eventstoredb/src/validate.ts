@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { ExpectedRevision, InvalidAppend } from '@crm-ledger/core';
+import { canonicalJson, type ExpectedRevision, type InvalidAppend } from '@crm-ledger/core';
 import {
   CUSTOMER_STREAM_PREFIX,
   RawEnvelope,
@@ -83,6 +83,11 @@ export function checkBatch(
     if (ids.has(event.eventId))
       return E.left(invalid(`event ${index} repeats eventId ${event.eventId}`, { index }));
     ids.add(event.eventId);
+    try {
+      canonicalJson(event);
+    } catch (error) {
+      return E.left(invalid(`event ${index} is not JSON: ${(error as Error).message}`, { index }));
+    }
     out.push(event);
   }
   return E.right(out);

@@ -58,3 +58,26 @@ describe('appends refused before reaching EventStoreDB', () => {
     });
   });
 });
+
+describe('envelope-only validation still refuses what JSON cannot carry', () => {
+  const loose = openEventStoreDbStore({
+    connectionString: 'esdb://127.0.0.1:1?tls=false',
+    validation: 'envelope',
+  });
+  afterAll(() => loose.close());
+
+  it('a bigint or a cycle in data is an InvalidAppend, not a throw', async () => {
+    const cyclic: Record<string, unknown> = { segment: 'B2C' };
+    cyclic.self = cyclic;
+    for (const data of [{ n: 10n }, cyclic, { f: () => 1 }]) {
+      const r = await loose.append('customer-c1', [{ ...registered('c1'), data }]);
+      expect(E.isLeft(r) && r.left).toMatchObject({ type: 'InvalidAppend', index: 0, message: /not JSON/ });
+    }
+  });
+
+  it('refuses a namespace that is not a stream-name prefix', () => {
+    expect(() =>
+      openEventStoreDbStore({ connectionString: 'esdb://x:1?tls=false', namespace: 'a b' }),
+    ).toThrow(/namespace/);
+  });
+});

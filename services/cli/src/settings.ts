@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
-import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import { loadServiceConfig, type ServiceEnv } from '@crm-ledger/config';
 
 /** The flag that sets each variable: flags win over the environment. */
 export const FLAG_NAMES = {
@@ -35,9 +35,8 @@ export class UsageError extends Error {
 }
 
 /** Validates env + flags with the zod schema; throws a UsageError listing every wrong value. */
-export function settingsFrom(flags: SharedFlags, env: NodeJS.ProcessEnv = process.env): LedgerEnv {
-  const r = loadConfig(
-    LedgerEnv,
+export function settingsFrom(flags: SharedFlags, env: NodeJS.ProcessEnv = process.env): ServiceEnv {
+  const r = loadServiceConfig(
     env,
     {
       CRM_LEDGER_DATA_DIR: flags.dataDir,

@@ -1,28 +1,32 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { LedgerEnv } from '@crm-ledger/config';
-import type { EventStore } from '@crm-ledger/core';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { deploymentOf, describeDeployment, type ServiceEnv } from '@crm-ledger/config';
+import type { EventStore, ReadModelStore } from '@crm-ledger/core';
+import { openEventStore, openReadModelStore } from '@crm-ledger/stores';
 
-/** The embedded default: one SQLite file in the data directory. Other stores plug in here. */
+/** The embedded default: one SQLite file in the data directory. */
 export function sqliteFile(dataDir: string): string {
   return path.join(path.resolve(dataDir), 'ledger.sqlite');
 }
 
+/** The event store the configuration chose (CRM_LEDGER_EVENT_STORE): SQLite by default, or EventStoreDB. */
 export function openStore(
-  config: LedgerEnv,
+  config: ServiceEnv,
   dataDir: string,
 ): Promise<{ store: EventStore; describe: string }> {
-  const file = sqliteFile(dataDir);
-  mkdirSync(path.dirname(file), { recursive: true });
-  const store = openSqliteEventStore({
-    file,
-    synchronous: config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+  const deployment = deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir });
+  const store = openEventStore(deployment.eventStore, {
     // the ingest API and the importers validate every event against the catalogue before appending
     validation: 'envelope',
   });
-  return Promise.resolve({
-    store,
-    describe: `event store ${file} (SQLite, synchronous=${config.CRM_LEDGER_SQLITE_SYNCHRONOUS})`,
-  });
+  const where = describeDeployment(deployment).split('; ')[0]!;
+  const describe =
+    deployment.eventStore.kind === 'sqlite'
+      ? `${where} (synchronous=${deployment.eventStore.synchronous})`
+      : where;
+  return Promise.resolve({ store, describe });
+}
+
+/** The read-model store the configuration chose (CRM_LEDGER_READ_MODEL_STORE): SQLite by default, or PostgreSQL. */
+export function openReadModel(config: ServiceEnv, dataDir: string): Promise<ReadModelStore> {
+  return openReadModelStore(deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir }).readModel);
 }

@@ -1,22 +1,22 @@
 #!/usr/bin/env node
-import path from 'node:path';
 import { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
-import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { catalogueComponents, ingestComponent } from '@crm-ledger/ingest-api';
 import { startLedger } from '@crm-ledger/runtime';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openEventStore } from '@crm-ledger/stores';
 
 new Command('crm-ledger-ingest')
   .description(
-    'The ingest API as a standalone process on the SQLite event store. Configured by environment variables only:\n' +
+    'The ingest API as a standalone process. Configured by environment variables only:\n' +
       '  CRM_LEDGER_DATA_DIR (./.data), CRM_LEDGER_HOST (127.0.0.1), CRM_LEDGER_PORT (4100), CRM_LEDGER_LOG_LEVEL (info),\n' +
-      '  CRM_LEDGER_SQLITE_SYNCHRONOUS (full), CRM_LEDGER_BODY_LIMIT (4mb), CRM_LEDGER_MAX_EVENTS_PER_BATCH (1000).',
+      '  CRM_LEDGER_SQLITE_SYNCHRONOUS (full), CRM_LEDGER_BODY_LIMIT (4mb), CRM_LEDGER_MAX_EVENTS_PER_BATCH (1000),\n' +
+      '  CRM_LEDGER_EVENT_STORE (sqlite | eventstoredb) and CRM_LEDGER_EVENTSTOREDB_URL: see docs/configuration.md.',
   )
   .action(async () => {
-    const config = loadConfig(LedgerEnv, process.env);
+    const config = loadServiceConfig(process.env);
     if (E.isLeft(config)) {
       process.stderr.write(
         `crm-ledger-ingest: invalid configuration:\n${config.left.map((l) => `  ${l}`).join('\n')}\n`,
@@ -30,13 +30,10 @@ new Command('crm-ledger-ingest')
       components: [ingestComponent],
       extraSchemas: catalogueComponents(),
       openStore: (dataDir) => {
-        const file = path.join(dataDir, 'ledger.sqlite');
-        const store = openSqliteEventStore({
-          file,
-          synchronous: config.right.CRM_LEDGER_SQLITE_SYNCHRONOUS,
-          validation: 'envelope',
-        });
-        return Promise.resolve({ store, describe: `event store ${file} (SQLite)` });
+        const deployment = deploymentOf({ ...config.right, CRM_LEDGER_DATA_DIR: dataDir });
+        // the ingest API validates every event against the catalogue before appending
+        const store = openEventStore(deployment.eventStore, { validation: 'envelope' });
+        return Promise.resolve({ store, describe: describeDeployment(deployment).split('; ')[0]! });
       },
     });
     onShutdownSignal(logger, () => ledger.stop());

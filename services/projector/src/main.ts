@@ -1,14 +1,13 @@
 #!/usr/bin/env node
-import path from 'node:path';
 import { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
-import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { projectorComponent } from '@crm-ledger/projector';
 import { queryApiComponent, queryEnv } from '@crm-ledger/query-api';
 import { startLedger } from '@crm-ledger/runtime';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openEventStore, openReadModelStore } from '@crm-ledger/stores';
 
 new Command('crm-ledger-projector')
   .description(
@@ -16,10 +15,12 @@ new Command('crm-ledger-projector')
       'SQLite event store (<data-dir>/ledger.sqlite, written by crm-ledger start or crm-ledger-ingest), and the query API\n' +
       'serves it. Configured by environment variables only:\n' +
       '  CRM_LEDGER_DATA_DIR (./.data), CRM_LEDGER_HOST (127.0.0.1), CRM_LEDGER_PORT (4100), CRM_LEDGER_LOG_LEVEL (info),\n' +
-      '  CRM_LEDGER_SQLITE_SYNCHRONOUS (full), CRM_LEDGER_HEALTH_WEIGHTS (JSON weights of the health score).',
+      '  CRM_LEDGER_SQLITE_SYNCHRONOUS (full), CRM_LEDGER_HEALTH_WEIGHTS (JSON weights of the health score),\n' +
+      '  CRM_LEDGER_EVENT_STORE (sqlite | eventstoredb), CRM_LEDGER_READ_MODEL_STORE (sqlite | postgres) and their\n' +
+      '  connection settings: see docs/configuration.md.',
   )
   .action(async () => {
-    const config = loadConfig(LedgerEnv, process.env);
+    const config = loadServiceConfig(process.env);
     if (E.isLeft(config)) {
       process.stderr.write(
         `crm-ledger-projector: invalid configuration:\n${config.left.map((l) => `  ${l}`).join('\n')}\n`,
@@ -38,10 +39,13 @@ new Command('crm-ledger-projector')
       logger,
       components: [projectorComponent, queryApiComponent],
       openStore: (dataDir) => {
-        const file = path.join(dataDir, 'ledger.sqlite');
-        const store = openSqliteEventStore({ file, synchronous: config.right.CRM_LEDGER_SQLITE_SYNCHRONOUS });
-        return Promise.resolve({ store, describe: `event store ${file} (SQLite)` });
+        const deployment = deploymentOf({ ...config.right, CRM_LEDGER_DATA_DIR: dataDir });
+        const store = openEventStore(deployment.eventStore);
+        const where = describeDeployment(deployment).split('; ').slice(0, 2).join('; ');
+        return Promise.resolve({ store, describe: where });
       },
+      openReadModel: (dataDir) =>
+        openReadModelStore(deploymentOf({ ...config.right, CRM_LEDGER_DATA_DIR: dataDir }).readModel),
     });
     onShutdownSignal(logger, () => ledger.stop());
     logger.info(

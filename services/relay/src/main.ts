@@ -9,7 +9,10 @@ import {
   type RelayFailure,
   type TopicConfig,
 } from '@crm-ledger/kafka';
+import { deploymentOf, loadServiceConfig } from '@crm-ledger/config';
+import type { CheckpointStore, EventStore } from '@crm-ledger/core';
 import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openCheckpointStore, openEventStore } from '@crm-ledger/stores';
 import { helpText, parseConfig } from './config.js';
 
 /** What to log about a failure: positions and messages, never event content. */
@@ -57,8 +60,28 @@ async function main(argv: readonly string[]): Promise<number> {
     layout: config.CRM_LEDGER_KAFKA_TOPIC_LAYOUT,
   };
 
-  const store = openSqliteEventStore({ file: config.ledgerFile });
-  const checkpoints = openSqliteCheckpointStore(config.checkpointFile);
+  let store: EventStore;
+  let checkpoints: CheckpointStore;
+  if (process.env.CRM_LEDGER_EVENT_STORE === 'eventstoredb') {
+    // The shared configuration (docs/configuration.md) picks EventStoreDB; checkpoints then live in
+    // PostgreSQL when the deployment has it (shared by relay replicas), else in the data directory.
+    const shared = loadServiceConfig(process.env);
+    if (E.isLeft(shared)) {
+      console.error(`crm-relay: invalid configuration\n${shared.left.map((l) => `  ${l}`).join('\n')}`);
+      return 2;
+    }
+    const deployment = deploymentOf(shared.right);
+    store = openEventStore(deployment.eventStore, {
+      onResubscribe: (info) => logger.warn(info, 'event store subscription failed: resubscribing'),
+    });
+    checkpoints =
+      process.env.CRM_LEDGER_RELAY_CHECKPOINT_FILE === undefined
+        ? await openCheckpointStore(deployment)
+        : openSqliteCheckpointStore(config.checkpointFile);
+  } else {
+    store = openSqliteEventStore({ file: config.ledgerFile });
+    checkpoints = openSqliteCheckpointStore(config.checkpointFile);
+  }
   const kafka = createKafka({
     brokers: config.CRM_LEDGER_KAFKA_BROKERS,
     clientId: 'crm-ledger-relay',

@@ -1,11 +1,10 @@
-import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { PROJECTION_NAMES, type ProjectionName } from '@crm-ledger/projections';
 import { replay } from '@crm-ledger/projector';
-import { openSqliteReadModel, READ_MODEL_FILE } from '@crm-ledger/readmodel-sqlite';
-import { openStore } from '../store.js';
+import { deploymentOf, describeDeployment } from '@crm-ledger/config';
+import { openReadModel, openStore } from '../store.js';
 import { option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
 import { dataDirOption, syncOption } from './shared.js';
 
@@ -44,8 +43,8 @@ export function replayCommand(): Command {
         const until = opts.until === undefined ? undefined : option('--until', Until, opts.until);
         const batchSize = option('--batch-size', positiveInt(1_000_000), opts.batchSize);
         const { store } = await openStore(config, config.CRM_LEDGER_DATA_DIR);
-        const file = path.join(path.resolve(config.CRM_LEDGER_DATA_DIR), READ_MODEL_FILE);
-        const readModel = openSqliteReadModel({ file, synchronous: config.CRM_LEDGER_SQLITE_SYNCHRONOUS });
+        const readModel = await openReadModel(config, config.CRM_LEDGER_DATA_DIR);
+        const file = describeDeployment(deploymentOf(config)).split('; ')[1]!;
         const bar = new cliProgress.SingleBar(
           {
             format: 'replay [{bar}] {percentage}% | {value}/{total} | {rate} events/s | ETA {eta}s',

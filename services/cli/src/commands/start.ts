@@ -6,7 +6,7 @@ import { startLedger } from '@crm-ledger/runtime';
 import { components } from '../components.js';
 import { createLogger } from '../logger.js';
 import { seedStore } from '../seeding.js';
-import { openStore } from '../store.js';
+import { openReadModel, openStore } from '../store.js';
 import { option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
 import { dataDirOption, syncOption } from './shared.js';
 
@@ -40,6 +40,7 @@ export function startCommand(): Command {
         logger,
         components,
         openStore: (dataDir) => openStore(config, dataDir),
+        openReadModel: (dataDir) => openReadModel(config, dataDir),
         extraSchemas: catalogueComponents(),
         beforeListen: async (store) => {
           if (opts.seedIfEmpty !== true || (await store.headPosition()) > 0) return;
