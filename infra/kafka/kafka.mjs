@@ -78,9 +78,16 @@ export async function ensureJars({ log = () => {} } = {}) {
   return jarsDir;
 }
 
-/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (what `StorageTool random-uuid` prints). */
-function clusterId() {
-  return randomBytes(16).toString('base64url');
+/**
+ * Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (what `StorageTool random-uuid`
+ * prints). Like Kafka's own Uuid.randomUuid, never one starting with '-': StorageTool's argument parser would
+ * read it as an option ("--cluster-id: expected one argument"), which failed one start in 64.
+ */
+export function clusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties({ port, controllerPort, dataDir, partitions }) {
