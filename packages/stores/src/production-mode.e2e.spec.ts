@@ -76,7 +76,7 @@ async function checkpoints(): Promise<number[]> {
   await client.connect();
   try {
     const r = await client.query<{ checkpoint: string }>(
-      `SELECT checkpoint FROM "${schema}"._projections ORDER BY name`,
+      `SELECT checkpoint FROM "${schema}"._projections WHERE name IN ('service', 'success', 'experience', 'value') ORDER BY name`,
     );
     return r.rows.map((row) => Number(row.checkpoint));
   } catch {

@@ -51,15 +51,19 @@ const realTimer: RefitTimer = {
  */
 export const clvRefitComponent: LedgerComponent = {
   name: 'CLV refit',
-  start(ctx) {
+  async start(ctx) {
     const settings = clvRefitEnv(process.env);
     const everyHours = settings.CRM_LEDGER_CLV_REFIT_HOURS;
     if (everyHours === 0)
-      return Promise.resolve({
+      return {
         description: 'off (CRM_LEDGER_CLV_REFIT_HOURS=0)',
         stop: () => Promise.resolve(),
-      });
-    const readModel = openSqliteReadModel({ file: path.join(ctx.dataDir, READ_MODEL_FILE) });
+      };
+    // The configured read-model store (PostgreSQL in production), so the query API reads the fit it serves.
+    const readModel =
+      ctx.openReadModel !== undefined
+        ? await ctx.openReadModel()
+        : openSqliteReadModel({ file: path.join(ctx.dataDir, READ_MODEL_FILE) });
     const log = ctx.logger.child({ component: 'clv-refit' });
     const scheduler = new ClvRefitScheduler({
       store: ctx.store,
@@ -77,12 +81,12 @@ export const clvRefitComponent: LedgerComponent = {
     });
     // The first decision (maybe a fit) runs in the background: the server does not wait for it.
     void scheduler.start();
-    return Promise.resolve({
+    return {
       description: `every ${everyHours} h in ${settings.CRM_LEDGER_CLV_CURRENCY} (clv_fit, clv_customers)`,
       stop: async () => {
         await scheduler.stop();
         await readModel.close();
       },
-    });
+    };
   },
 };
