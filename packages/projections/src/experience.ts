@@ -4,7 +4,6 @@ import { match } from 'ts-pattern';
 import {
   anomaliesTable,
   col,
-  dispatch,
   flushAnomalies,
   newPending,
   noteAnomaly,
@@ -21,7 +20,7 @@ import {
   profileColumns,
   profileUpdated,
   registered,
-  seen,
+  evolveWith,
   type Profile,
 } from './profile.js';
 import {
@@ -576,12 +575,7 @@ export const experienceProjection: CustomerProjection<ExperienceState> = {
     },
     pending: newPending(),
   }),
-  evolve(state, event, position) {
-    seen(state.data.profile, event.occurredAt);
-    state.pending.summary = true;
-    dispatch(handlers, state, event, position);
-    return state;
-  },
+  evolve: evolveWith(handlers),
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];

@@ -1,4 +1,5 @@
-import type { EventOf } from '@crm-ledger/events';
+import type { EventOf, LedgerEvent } from '@crm-ledger/events';
+import { dispatch, type Handlers, type Pending } from './projection.js';
 import { normalizeTs } from './time.js';
 
 /** What every view keeps about the customer itself: segment and acquisition channel to slice by, key dates. */
@@ -55,5 +56,21 @@ export function profileColumns(p: Profile): {
     segment: p.segment,
     acquisition_channel: p.acquisitionChannel,
     cohort_month: since === null ? null : since.slice(0, 7),
+  };
+}
+
+/**
+ * The `evolve` every view shares: note when the customer was last seen, mark its summary row changed, and
+ * run the event's handler. It mutates the state and returns it: a batch keeps one state per customer, and
+ * rebuild == incremental is proven by the determinism specs.
+ */
+export function evolveWith<S extends { data: { profile: Profile }; pending: Pending }>(
+  handlers: Handlers<S>,
+): (state: S, event: LedgerEvent, position: number) => S {
+  return (state, event, position) => {
+    seen(state.data.profile, event.occurredAt);
+    state.pending.summary = true;
+    dispatch(handlers, state, event, position);
+    return state;
   };
 }

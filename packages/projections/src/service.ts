@@ -2,7 +2,6 @@ import type { ProjectionSpec, Row, RowChange } from '@crm-ledger/core';
 import {
   anomaliesTable,
   col,
-  dispatch,
   flushAnomalies,
   ignore,
   newPending,
@@ -20,7 +19,7 @@ import {
   profileColumns,
   profileUpdated,
   registered,
-  seen,
+  evolveWith,
   type Profile,
 } from './profile.js';
 import {
@@ -208,12 +207,7 @@ export const serviceProjection: CustomerProjection<ServiceState> = {
     data: { customerId, anomalyCount: 0, profile: newProfile(), tickets: {} },
     pending: newPending(),
   }),
-  evolve(state, event, position) {
-    seen(state.data.profile, event.occurredAt);
-    state.pending.summary = true;
-    dispatch(handlers, state, event, position);
-    return state;
-  },
+  evolve: evolveWith(handlers),
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];

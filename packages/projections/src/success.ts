@@ -4,7 +4,6 @@ import { match } from 'ts-pattern';
 import {
   anomaliesTable,
   col,
-  dispatch,
   flushAnomalies,
   ignore,
   newPending,
@@ -22,7 +21,7 @@ import {
   profileColumns,
   profileUpdated,
   registered,
-  seen,
+  evolveWith,
   type Profile,
 } from './profile.js';
 import { normalizeTs } from './time.js';
@@ -425,12 +424,7 @@ export const successProjection: CustomerProjection<SuccessState> = {
     },
     pending: newPending(),
   }),
-  evolve(state, event, position) {
-    seen(state.data.profile, event.occurredAt);
-    state.pending.summary = true;
-    dispatch(handlers, state, event, position);
-    return state;
-  },
+  evolve: evolveWith(handlers),
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];

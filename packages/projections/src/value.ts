@@ -3,7 +3,6 @@ import type { EventOf, Money } from '@crm-ledger/events';
 import {
   anomaliesTable,
   col,
-  dispatch,
   flushAnomalies,
   ignore,
   newPending,
@@ -21,7 +20,7 @@ import {
   profileColumns,
   profileUpdated,
   registered,
-  seen,
+  evolveWith,
   type Profile,
 } from './profile.js';
 import { dayOf, monthOf, normalizeTs } from './time.js';
@@ -333,12 +332,7 @@ export const valueProjection: CustomerProjection<ValueState> = {
     },
     pending: newPending(),
   }),
-  evolve(state, event, position) {
-    seen(state.data.profile, event.occurredAt);
-    state.pending.summary = true;
-    dispatch(handlers, state, event, position);
-    return state;
-  },
+  evolve: evolveWith(handlers),
   flush(state) {
     const d = state.data;
     const out: RowChange[] = [];
