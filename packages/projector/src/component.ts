@@ -53,7 +53,10 @@ export const projectorComponent: LedgerComponent = {
         projections: PROJECTION_NAMES,
         run: runViews,
         onLocks: (running, standby) =>
-          log.info({ running, standby }, `running views [${running.join(', ')}], standby for [${standby.join(', ')}]`),
+          log.info(
+            { running, standby },
+            `running views [${running.join(', ')}], standby for [${standby.join(', ')}]`,
+          ),
       },
       abort.signal,
     ).catch((err: unknown) => {
