@@ -139,6 +139,24 @@ describe('aggregates on SQLite and PostgreSQL (one seeded history, the same answ
     );
   });
 
+  it('the OpenAPI document describes the experience trend: its filters and its rows', async () => {
+    const doc = (await stores[0]!.app.inject({ url: '/openapi.json' })).json<{
+      paths: Record<string, { get: { parameters: { name: string; in: string }[]; responses: object } }>;
+    }>();
+    const op = doc.paths['/v1/aggregates/experience-trend']!.get;
+    expect(op.parameters.map((p) => p.name).sort()).toEqual([
+      'by',
+      'channel',
+      'from',
+      'metric',
+      'segment',
+      'to',
+    ]);
+    expect(JSON.stringify(op.responses)).toContain('ExperienceTrendRow');
+    const service = doc.paths['/v1/aggregates/service']!.get;
+    expect(service.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['segment', 'channel']));
+  });
+
   it('experience trend: channel, segment, period and quarter filters', async () => {
     const all = (await both<{ rows: TrendRow[] }>('/v1/aggregates/experience-trend?metric=csat'))[0]!.body;
     const email = (
