@@ -89,7 +89,7 @@ async function dump(readModel: ReadModelStore): Promise<Record<string, readonly 
 }
 
 describe('two projector processes on one PostgreSQL read model', () => {
-  const histories = [...generateHistory({ seed: 11, customers: 160, targetEvents: 16_000 })];
+  const histories = [...generateHistory({ seed: 11, customers: 200, targetEvents: 20_000 })];
   const store = openSqliteEventStore({ file: path.join(dir, 'ledger.sqlite'), synchronous: 'normal' });
   const append = async (from: number, to: number): Promise<void> => {
     for (const h of histories.slice(from, to)) {
@@ -116,7 +116,7 @@ describe('two projector processes on one PostgreSQL read model', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('one holds every view, the other waits as a standby and takes over when the holder is killed; the rows equal a clean rebuild', async () => {
+  it('one holds every view, the other waits as a standby and takes over when the holder is killed, survives losing its lock session; the rows equal a clean rebuild', async () => {
     a = start('A');
     const aLocks = await a.waitFor('A runs the views', (l) => (l.running?.length ?? 0) > 0);
     expect(aLocks.running).toEqual([...PROJECTION_NAMES]);
@@ -140,9 +140,35 @@ describe('two projector processes on one PostgreSQL read model', () => {
     expect(aLast).toBeLessThan(await store.headPosition()); // killed with work left
 
     const bLocks = await b.waitFor('B takes over', (l) => (l.running?.length ?? 0) > 0, 30_000);
+    expect(bLocks.standby).toEqual([]);
     expect(bLocks.running).toEqual([...PROJECTION_NAMES]);
-    const head = await store.headPosition();
+    let head = await store.headPosition();
     await b.waitFor('B reaches the head', () => batches(b).some((l) => l.position === head), 120_000);
+
+    // B's lock session dies under it (as on a network blip): B stops the views, takes the locks again on a
+    // new session (nobody else wants them) and goes on with what is appended meanwhile.
+    const admin = new pg.Client({ connectionString: POSTGRES });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'crm-ledger projection locks'
+           AND l.objid::bigint = (hashtext($1)::bigint & 4294967295)`,
+        [`crm-ledger:${schema}:service`],
+      );
+      expect(rows).toHaveLength(1);
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    } finally {
+      await admin.end();
+    }
+    await b.waitFor('B notices the lost locks', (l) => l.running?.length === 0 && l !== lockLines(b)[0]);
+    await b.waitFor(
+      'B holds the views again',
+      () => lockLines(b).filter((l) => l.running!.length > 0).length >= 2,
+    );
+    await append(160, 200);
+    head = await store.headPosition();
+    await b.waitFor('B reaches the new head', () => batches(b).some((l) => l.position === head), 120_000);
 
     // No event applied twice: B's batches start after what A committed last (its logged batches are
     // logged after their commit; a batch A was killed in never committed, as the checkpoints show).
