@@ -20,12 +20,14 @@ import { generateHistory, type CustomerHistory } from '@crm-ledger/synthetic';
 
 type Sync = 'full' | 'normal';
 type Validation = 'catalogue' | 'envelope';
+type Writer = 'thread' | 'inline';
 
 interface RunConfig {
   readonly kind: 'store' | 'raw';
   readonly synchronous: Sync;
   readonly inflight: number;
   readonly validation: Validation;
+  readonly writer: Writer;
   readonly seed: number;
   readonly customers: number;
   readonly events: number;
@@ -38,6 +40,7 @@ interface RunResult {
   readonly synchronous: Sync;
   readonly inflight: number | null;
   readonly validation: Validation | null;
+  readonly writer: Writer | null;
   readonly events: number;
   readonly commits: number;
   readonly timedSeconds: number;
@@ -62,6 +65,8 @@ Options:
   --sync <list>       synchronous modes, comma-separated: full,normal (default full,normal)
   --inflight <list>   appends in flight, comma-separated (default 1,64)
   --validation <list> store validation modes: catalogue,envelope (default catalogue)
+  --writer <list>     store writer: thread (group commits in a writer thread, the default of the store),
+                      inline (everything in the caller's thread); default thread
   --out <file>        write the results as JSON there (default: print only)
   --help              show this help
 `;
@@ -107,6 +112,7 @@ async function runStore(config: RunConfig, file: string): Promise<Omit<RunResult
     file,
     synchronous: config.synchronous,
     validation: config.validation,
+    writer: config.writer,
   });
   const latencies: number[] = [];
   let timed = 0n;
@@ -155,6 +161,7 @@ async function runStore(config: RunConfig, file: string): Promise<Omit<RunResult
     synchronous: config.synchronous,
     inflight: config.inflight,
     validation: config.validation,
+    writer: config.writer,
     events,
     commits: latencies.length,
     timedSeconds: seconds(timed),
@@ -223,6 +230,7 @@ function runRaw(config: RunConfig, file: string): Omit<RunResult, 'peakRssMiB' |
     synchronous: config.synchronous,
     inflight: null,
     validation: null,
+    writer: null,
     events,
     commits,
     timedSeconds: seconds(timed),
@@ -288,6 +296,7 @@ async function main(): Promise<void> {
       sync: { type: 'string', default: 'full,normal' },
       inflight: { type: 'string', default: '1,64' },
       validation: { type: 'string', default: 'catalogue' },
+      writer: { type: 'string', default: 'thread' },
       out: { type: 'string' },
       child: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -314,24 +323,33 @@ async function main(): Promise<void> {
   const syncs = list(values.sync, ['full', 'normal'] as const, 'sync');
   const inflights = values.inflight.split(',').map((s) => positiveInt(s, 'inflight'));
   const validations = list(values.validation, ['catalogue', 'envelope'] as const, 'validation');
+  const writers = list(values.writer, ['thread', 'inline'] as const, 'writer');
   const runs: RunResult[] = [];
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   for (const synchronous of syncs) {
     // The raw limit runs before and after the store runs of the mode: the machine is shared, so the ratio
     // uses the mean of the two, which brackets a drift of the background load.
-    const raw: RunConfig = { ...base, kind: 'raw', synchronous, inflight: 1, validation: 'catalogue' };
+    const raw: RunConfig = {
+      ...base,
+      kind: 'raw',
+      synchronous,
+      inflight: 1,
+      validation: 'catalogue',
+      writer: 'inline',
+    };
     const configs: RunConfig[] = [raw];
-    for (const validation of validations)
-      for (const inflight of inflights)
-        configs.push({ ...base, kind: 'store', synchronous, inflight, validation });
+    for (const writer of writers)
+      for (const validation of validations)
+        for (const inflight of inflights)
+          configs.push({ ...base, kind: 'store', synchronous, inflight, validation, writer });
     configs.push(raw);
     for (const config of configs) {
       const r = await inChild(config);
       runs.push(r);
       process.stdout.write(
         `${r.kind.padEnd(5)} sync=${r.synchronous.padEnd(6)} inflight=${String(r.inflight ?? '-').padEnd(3)} ` +
-          `validation=${String(r.validation ?? '-').padEnd(9)} ${r.events} events in ${r.timedSeconds.toFixed(2)} s: ` +
+          `validation=${String(r.validation ?? '-').padEnd(9)} writer=${String(r.writer ?? '-').padEnd(6)} ${r.events} events in ${r.timedSeconds.toFixed(2)} s: ` +
           `${r.eventsPerSecond} events/s, ${r.cpuMicrosPerEvent} CPU µs/event, peak RSS ${r.peakRssMiB} MiB\n`,
       );
     }
@@ -362,6 +380,7 @@ async function main(): Promise<void> {
       syncs,
       inflights,
       validations,
+      writers,
       generation: 'in chunks of 256 customers outside the timed sections',
     },
     startedAt,
@@ -374,14 +393,26 @@ async function main(): Promise<void> {
     runs: table,
   };
   process.stdout.write(
-    '\n| kind | synchronous | in flight | validation | events | events/s | x raw | CPU µs/event | x raw (CPU) | p50 / p99 append ms | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n',
+    '\n| kind | synchronous | in flight | validation | writer | events | events/s | x raw | CPU µs/event | x raw (CPU) | p50 / p99 append ms | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n',
   );
   for (const r of table) {
     process.stdout.write(
-      `| ${r.kind} | ${r.synchronous} | ${r.inflight ?? '-'} | ${r.validation ?? '-'} | ${r.events} | ${r.eventsPerSecond} | ${r.ratioToRaw} | ${r.cpuMicrosPerEvent} | ${r.cpuRatioToRaw} | ` +
+      `| ${r.kind} | ${r.synchronous} | ${r.inflight ?? '-'} | ${r.validation ?? '-'} | ${r.writer ?? '-'} | ${r.events} | ${r.eventsPerSecond} | ${r.ratioToRaw} | ${r.cpuMicrosPerEvent} | ${r.cpuRatioToRaw} | ` +
         `${r.appendLatencyMs === null ? '-' : `${r.appendLatencyMs.p50} / ${r.appendLatencyMs.p99}`} | ${r.peakRssMiB} |\n`,
     );
   }
+  // One line per store run that a re-run on another machine can be compared with at a glance.
+  for (const r of table.filter((t) => t.kind === 'store')) {
+    process.stdout.write(
+      `\nSUMMARY append: store ${r.eventsPerSecond} events/s vs raw ${Math.round(rawRate(r.synchronous))} events/s ` +
+        `(mean of before/after) = ${r.ratioToRaw.toFixed(2)}x raw [target >= 0.80] | ` +
+        `CPU ${r.cpuMicrosPerEvent} vs ${round2(rawCpu(r.synchronous))} µs/event (all threads) | ` +
+        `p99 append ${r.appendLatencyMs?.p99 ?? '-'} ms | peak RSS ${r.peakRssMiB} MiB | ` +
+        `sync=${r.synchronous} inflight=${r.inflight} validation=${r.validation} writer=${r.writer} ` +
+        `events=${r.events} | load ${report.loadAverage1_5_15.before} -> ${report.loadAverage1_5_15.after}`,
+    );
+  }
+  process.stdout.write('\n');
   if (values.out !== undefined) {
     mkdirSync(path.dirname(values.out), { recursive: true });
     writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');

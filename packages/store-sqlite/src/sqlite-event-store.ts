@@ -83,7 +83,7 @@ interface EventRow {
 }
 
 interface PendingAppend {
-  readonly wire: WireAppend;
+  readonly streamName: string;
   readonly resolve: (result: E.Either<AppendError, AppendResult>) => void;
 }
 
@@ -142,8 +142,9 @@ export class SqliteEventStore implements EventStore {
   private readonly clock: Clock;
   private readonly validation: 'catalogue' | 'envelope';
   private readonly pollIntervalMs: number;
-  /** Validated appends not yet handed to the writer. */
+  /** Validated appends not yet handed to the writer (`queue[i]` is answered for `wires[i]`). */
   private queue: PendingAppend[] = [];
+  private wires: WireAppend[] = [];
   private flushScheduled = false;
   private closed = false;
   private waiters = new Set<() => void>();
@@ -209,7 +210,8 @@ export class SqliteEventStore implements EventStore {
     if (E.isLeft(prepared)) return Promise.resolve(prepared);
     if (this.writerGone !== undefined) return Promise.resolve(E.left(unavailable(this.writerGone)));
     return new Promise((resolve) => {
-      this.queue.push({ wire: { streamName, expected, rows: prepared.right }, resolve });
+      this.queue.push({ streamName, resolve });
+      this.wires.push({ streamName, expected, rows: prepared.right });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -392,10 +394,13 @@ export class SqliteEventStore implements EventStore {
   private flush(): void {
     this.flushScheduled = false;
     const group = this.queue;
+    // Once handed over, the rows (the bulk of an append) are the writer's: this thread keeps only what it
+    // needs to answer, so the bodies die young here instead of being promoted while the group commits.
+    const appends = this.wires;
     this.queue = [];
+    this.wires = [];
     if (group.length === 0) return;
     const now = this.clock.now();
-    const appends = group.map((p) => p.wire);
     if (this.inline !== undefined) {
       let outcomes: WireOutcome[];
       try {
@@ -427,7 +432,10 @@ export class SqliteEventStore implements EventStore {
     const script = here.endsWith('.ts')
       ? new URL('../dist/writer-thread.js', here)
       : new URL('./writer-thread.js', here);
-    const worker = new Worker(script, { workerData: data });
+    // The thread inherits the process's Node options, except `--input-type`, which a worker refuses (it
+    // is set when the process itself runs `node --input-type=module -e ...`).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(script, { workerData: data, execArgv });
     // The thread keeps the process alive only while appends wait for it (see flush and onWriterMessage).
     worker.unref();
     worker.on('message', (m: FromWriter) => this.onWriterMessage(m));
@@ -466,7 +474,7 @@ export class SqliteEventStore implements EventStore {
     for (let i = 0; i < group.length; i++) {
       const p = group[i]!;
       const o = outcomes[i]!;
-      const streamName = p.wire.streamName;
+      const streamName = p.streamName;
       switch (o.k) {
         case 'ok': {
           const positions = new Array<number>(o.count);
