@@ -65,6 +65,8 @@ export interface SqliteEventStoreOptions {
 
 /** At most this many events in one append (one stream, one transaction). */
 export const MAX_EVENTS_PER_APPEND = 10_000;
+/** Events after which prepared appends are handed to the writer thread without waiting for the task's end. */
+const HANDOFF_EVENTS = 2048;
 /** At most this many bytes of canonical JSON per event. */
 export const MAX_EVENT_BYTES = 1_048_576;
 
@@ -145,6 +147,7 @@ export class SqliteEventStore implements EventStore {
   /** Validated appends not yet handed to the writer (`queue[i]` is answered for `wires[i]`). */
   private queue: PendingAppend[] = [];
   private wires: WireAppend[] = [];
+  private queuedEvents = 0;
   private flushScheduled = false;
   private closed = false;
   private waiters = new Set<() => void>();
@@ -212,7 +215,13 @@ export class SqliteEventStore implements EventStore {
     return new Promise((resolve) => {
       this.queue.push({ streamName, resolve });
       this.wires.push({ streamName, expected, rows: prepared.right });
-      if (!this.flushScheduled) {
+      this.queuedEvents += events.length;
+      // A busy writer thread gets a group as soon as enough appends are ready, so it commits while this
+      // thread validates the next ones (waiting for the end of the task would leave the two threads taking
+      // turns); groups stay large, because every commit rewrites the index pages it touched into the WAL.
+      if (this.thread !== undefined && this.queuedEvents >= HANDOFF_EVENTS) {
+        this.flush();
+      } else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
@@ -399,6 +408,7 @@ export class SqliteEventStore implements EventStore {
     const appends = this.wires;
     this.queue = [];
     this.wires = [];
+    this.queuedEvents = 0;
     if (group.length === 0) return;
     const now = this.clock.now();
     if (this.inline !== undefined) {
