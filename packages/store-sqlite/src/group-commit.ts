@@ -8,7 +8,13 @@
  * revisions, idempotency by event id, positions, `recorded_at`.
  */
 import Database from 'better-sqlite3';
-import type { AppendError, ExpectedRevision, IdempotencyConflict } from '@crm-ledger/core';
+import {
+  GENESIS_LINK,
+  chainLink,
+  type AppendError,
+  type ExpectedRevision,
+  type IdempotencyConflict,
+} from '@crm-ledger/core';
 import { EVENTS_DDL, INSERT_EVENT_SQL, pragmas } from './schema.js';
 
 /** Fields per event in `WireAppend.rows`. */
@@ -22,6 +28,7 @@ const INSERT_CHUNK = 32;
 /** `(?, ?, ...)`: the placeholders of one row of `INSERT_EVENT_SQL`. */
 const ROW_PLACEHOLDERS = INSERT_EVENT_SQL.slice(INSERT_EVENT_SQL.indexOf('VALUES') + 'VALUES'.length).trim();
 const COLUMNS = ROW_PLACEHOLDERS.split('?').length - 1;
+if (COLUMNS !== 8) throw new Error(`group-commit.ts fills 8 columns, INSERT_EVENT_SQL has ${COLUMNS}`);
 
 /** One validated append, as it crosses to the writer. */
 export interface WireAppend {
@@ -74,7 +81,8 @@ export function openWriterConnection(file: string, synchronous: 'full' | 'normal
  * group is written.
  */
 export class GroupCommitter {
-  private readonly currentRevision: Database.Statement<[string], { revision: number }>;
+  /** The stream's last revision and its link: what the next event chains to. */
+  private readonly currentRevision: Database.Statement<[string], { revision: number; hash: string }>;
   private readonly lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
   /** Multi-row inserts by row count, prepared when first needed, each with its reused parameter array. */
   private readonly inserts: { stmt: Database.Statement<unknown[]>; params: unknown[] }[] = [];
@@ -86,7 +94,7 @@ export class GroupCommitter {
 
   constructor(readonly db: Database.Database) {
     this.currentRevision = db.prepare(
-      'SELECT revision FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
+      'SELECT revision, hash FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
     );
     this.lastRecordedAt = db.prepare('SELECT recorded_at FROM events ORDER BY global_position DESC LIMIT 1');
     // Rows of a refused append are the last rows of the log, written in this transaction.
@@ -108,7 +116,8 @@ export class GroupCommitter {
   }
 
   private appendOne(a: WireAppend, recordedAt: string): WireOutcome {
-    const current = this.currentRevision.get(a.streamName)?.revision ?? -1;
+    const head = this.currentRevision.get(a.streamName);
+    const current = head?.revision ?? -1;
     if (!expectationMet(a.expected, current)) {
       // A client retry of an append that already succeeded arrives with a now-stale revision: a duplicate.
       const existing = this.existing(a, current);
@@ -128,19 +137,25 @@ export class GroupCommitter {
     // The writer holds the write lock: the rows it inserts get consecutive rowids (max + 1 each), so the
     // positions of this append are `first ..< first + count`.
     let first = -1;
+    // Each event's chain link, from the stream's last link: computed here, where that link is known.
+    let link = head?.hash ?? GENESIS_LINK;
     for (let e = 0; e < count; e += INSERT_CHUNK) {
       const n = Math.min(INSERT_CHUNK, count - e);
       const insert = this.insertOf(n);
       const params = insert.params;
       let p = 0;
       for (let j = 0, i = e * ROW_FIELDS; j < n; j++, i += ROW_FIELDS) {
+        const revision = current + 1 + e + j;
+        const body = rows[i + 3]!;
+        link = chainLink(link, a.streamName, revision, body);
         params[p++] = a.streamName;
-        params[p++] = current + 1 + e + j;
+        params[p++] = revision;
         params[p++] = rows[i];
         params[p++] = rows[i + 1];
         params[p++] = rows[i + 2];
         params[p++] = recordedAt;
-        params[p++] = rows[i + 3];
+        params[p++] = body;
+        params[p++] = link;
       }
       const info = insert.stmt.run(params);
       if (info.changes > 0 && first < 0) first = Number(info.lastInsertRowid) - info.changes + 1;

@@ -34,6 +34,7 @@ import {
   type WireAppend,
   type WireOutcome,
 } from './group-commit.js';
+import { migrateChain } from './chain-migration.js';
 import type { FromWriter, ToWriter, WriterThreadData } from './writer-thread.js';
 
 export interface SqliteEventStoreOptions {
@@ -82,6 +83,7 @@ interface EventRow {
   customer_id: string;
   recorded_at: string;
   body: string;
+  hash: string;
 }
 
 interface PendingAppend {
@@ -108,6 +110,7 @@ function toStored(row: EventRow): StoredEvent {
     revision: row.revision,
     recordedAt: row.recorded_at,
     event: JSON.parse(row.body) as RawEnvelope,
+    hash: row.hash,
   };
 }
 
@@ -175,6 +178,13 @@ export class SqliteEventStore implements EventStore {
     const memory = options.file === ':memory:';
     // Pragmas and schema are applied here, synchronously, so a bad file fails the constructor.
     const db = openWriterConnection(options.file, synchronous);
+    try {
+      // A file from before the hash chain gets its links here, once, before any append.
+      migrateChain(db, () => this.clock.now());
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     if (memory || options.writer === 'inline') {
       this.inline = new GroupCommitter(db);
       // A second, read-only connection: reads see committed snapshots and never wait behind a group commit.
@@ -189,7 +199,8 @@ export class SqliteEventStore implements EventStore {
     }
     if (this.reader !== db) this.reader.pragma('busy_timeout = 10000');
 
-    const columns = 'global_position, stream_name, revision, event_id, type, customer_id, recorded_at, body';
+    const columns =
+      'global_position, stream_name, revision, event_id, type, customer_id, recorded_at, body, hash';
     this.stmts = {
       readStream: this.reader.prepare(
         `SELECT ${columns} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`,
