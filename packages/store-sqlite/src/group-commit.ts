@@ -36,11 +36,27 @@ export interface WireAppend {
   readonly expected: ExpectedRevision;
   /** `ROW_FIELDS` strings per event, in order: eventId, type, customerId, canonical JSON body. */
   readonly rows: readonly string[];
+  /**
+   * The events' chain links, computed ahead by the caller's thread on the guess that the stream's last revision
+   * is `linksAfter` with link `linksPrev` (a stream it wrote last, or a new one). The writer uses them only when
+   * that guess is what it finds in the file, and computes the links itself otherwise: the guess moves the
+   * SHA-256 work off the writer, it never decides what is stored.
+   */
+  readonly links?: readonly string[];
+  readonly linksAfter?: number;
+  readonly linksPrev?: string;
 }
 
 /** The answer to one append, as it crosses back. Positions of a fresh append are contiguous. */
 export type WireOutcome =
-  | { readonly k: 'ok'; readonly next: number; readonly first: number; readonly count: number }
+  | {
+      readonly k: 'ok';
+      readonly next: number;
+      readonly first: number;
+      readonly count: number;
+      /** The stream's last link after the append. */
+      readonly link: string;
+    }
   | { readonly k: 'duplicate'; readonly next: number; readonly positions: readonly number[] }
   | {
       readonly k: 'error';
@@ -139,6 +155,8 @@ export class GroupCommitter {
     let first = -1;
     // Each event's chain link, from the stream's last link: computed here, where that link is known.
     let link = head?.hash ?? GENESIS_LINK;
+    const ahead =
+      a.links !== undefined && a.linksAfter === current && a.linksPrev === link ? a.links : undefined;
     for (let e = 0; e < count; e += INSERT_CHUNK) {
       const n = Math.min(INSERT_CHUNK, count - e);
       const insert = this.insertOf(n);
@@ -147,7 +165,7 @@ export class GroupCommitter {
       for (let j = 0, i = e * ROW_FIELDS; j < n; j++, i += ROW_FIELDS) {
         const revision = current + 1 + e + j;
         const body = rows[i + 3]!;
-        link = chainLink(link, a.streamName, revision, body);
+        link = ahead !== undefined ? ahead[e + j]! : chainLink(link, a.streamName, revision, body);
         params[p++] = a.streamName;
         params[p++] = revision;
         params[p++] = rows[i];
@@ -168,7 +186,7 @@ export class GroupCommitter {
         throw new Error('an event id conflicted on insert but is not stored');
       }
     }
-    return { k: 'ok', next: current + count, first, count };
+    return { k: 'ok', next: current + count, first, count, link };
   }
 
   private insertOf(n: number): { stmt: Database.Statement<unknown[]>; params: unknown[] } {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fixedClock, type StoredEvent } from '@crm-ledger/core';
+import { GENESIS_LINK, canonicalJson, chainLink, fixedClock, type StoredEvent } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { openSqliteCheckpointStore, openSqliteEventStore, type SqliteEventStore } from './index.js';
 
@@ -144,6 +144,34 @@ describe('SQLite event store (real file)', () => {
       expect(results.filter(E.isRight)).toHaveLength(1);
       const read = await store.readStream(customerStream('race'));
       expect(E.isRight(read) && read.right.map((e) => e.revision)).toEqual([0, 1]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('chains every link right when the guessed stream head is stale (another instance appended in between)', async () => {
+    // Each instance computes links ahead on the head it last wrote; interleaving makes most guesses wrong.
+    const other = openSqliteEventStore({ file });
+    try {
+      const stream = customerStream('shared');
+      for (let round = 0; round < 6; round++) {
+        const writer = round % 3 === 0 ? other : store;
+        const batch = [feature('shared'), feature('shared')];
+        const results = await Promise.all([
+          writer.append(stream, batch, { expectedRevision: 'any' }),
+          // A second append queued behind the first of this round chains onto its guessed head.
+          writer.append(stream, [feature('shared')]),
+        ]);
+        expect(results.every(E.isRight)).toBe(true);
+      }
+      const read = await store.readStream(stream);
+      const events = E.isRight(read) ? read.right : [];
+      expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 18 }, (_, i) => i));
+      let link = GENESIS_LINK;
+      for (const e of events) {
+        link = chainLink(link, stream, e.revision, canonicalJson(e.event));
+        expect(e.hash).toBe(link);
+      }
     } finally {
       await other.close();
     }

@@ -3,7 +3,9 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import {
+  GENESIS_LINK,
   canonicalJson,
+  chainLink,
   systemClock,
   type AppendError,
   type AppendOptions,
@@ -68,6 +70,8 @@ export interface SqliteEventStoreOptions {
 export const MAX_EVENTS_PER_APPEND = 10_000;
 /** Events after which prepared appends are handed to the writer thread without waiting for the task's end. */
 const HANDOFF_EVENTS = 2048;
+/** Streams whose head the store remembers for `chainAhead`; past this the memory is dropped and starts again. */
+const MAX_GUESSED_HEADS = 100_000;
 /** At most this many bytes of canonical JSON per event. */
 export const MAX_EVENT_BYTES = 1_048_576;
 
@@ -154,6 +158,12 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private waiters = new Set<() => void>();
+  /**
+   * The last revision and link this store expects of the streams it appended to (after its queued appends):
+   * the guess the caller's thread chains the next append onto (see `WireAppend.links`). Only a guess: another
+   * process may have appended since; the writer checks it and recomputes on a miss.
+   */
+  private readonly heads = new Map<string, { revision: number; link: string }>();
   /** Inline writer: the group commit runs in this thread (':memory:' and `writer: 'inline'`). */
   private readonly inline: GroupCommitter | undefined;
   /** Writer thread, and the appends handed to it, one entry per message, answered in order. */
@@ -225,7 +235,7 @@ export class SqliteEventStore implements EventStore {
     if (this.writerGone !== undefined) return Promise.resolve(E.left(unavailable(this.writerGone)));
     return new Promise((resolve) => {
       this.queue.push({ streamName, resolve });
-      this.wires.push({ streamName, expected, rows: prepared.right });
+      this.wires.push(this.chainAhead({ streamName, expected, rows: prepared.right }));
       this.queuedEvents += events.length;
       // A busy writer thread gets a group as soon as enough appends are ready, so it commits while this
       // thread validates the next ones (waiting for the end of the task would leave the two threads taking
@@ -410,6 +420,40 @@ export class SqliteEventStore implements EventStore {
     return parsed.success ? E.right(parsed.data) : E.left(toIssues(parsed.error));
   }
 
+  /**
+   * Computes the append's chain links in this thread when the stream's head can be guessed: the stream this
+   * store appended to last (its expected revision agreeing), or a new stream (`no_stream`, or `any` for a stream
+   * this store has not seen). The writer uses them only if the guess holds (`GroupCommitter`).
+   */
+  private chainAhead(wire: WireAppend): WireAppend {
+    const { streamName, expected, rows } = wire;
+    const known = this.heads.get(streamName);
+    let after: number;
+    let prev: string;
+    if (expected === 'no_stream' || (expected === 'any' && known === undefined)) {
+      after = -1;
+      prev = GENESIS_LINK;
+    } else if (
+      known !== undefined &&
+      (expected === 'any' || expected === 'stream_exists' || expected === known.revision)
+    ) {
+      after = known.revision;
+      prev = known.link;
+    } else {
+      return wire;
+    }
+    const count = rows.length / ROW_FIELDS;
+    const links = new Array<string>(count);
+    let link = prev;
+    for (let j = 0; j < count; j++) {
+      link = chainLink(link, streamName, after + 1 + j, rows[j * ROW_FIELDS + 3]!);
+      links[j] = link;
+    }
+    if (this.heads.size >= MAX_GUESSED_HEADS) this.heads.clear();
+    this.heads.set(streamName, { revision: after + count, link });
+    return { streamName, expected, rows, links, linksAfter: after, linksPrev: prev };
+  }
+
   /** Hands the queued appends to the writer as one group (one message to the writer thread). */
   private flush(): void {
     this.flushScheduled = false;
@@ -498,17 +542,23 @@ export class SqliteEventStore implements EventStore {
       const streamName = p.streamName;
       switch (o.k) {
         case 'ok': {
+          const head = this.heads.get(streamName);
+          // Keep a guess that already runs ahead of this answer (later appends of the stream are queued).
+          if (head === undefined || head.revision <= o.next)
+            this.heads.set(streamName, { revision: o.next, link: o.link });
           const positions = new Array<number>(o.count);
           for (let j = 0; j < o.count; j++) positions[j] = o.first + j;
           p.resolve(E.right({ streamName, nextExpectedRevision: o.next, positions, duplicate: false }));
           break;
         }
         case 'duplicate':
+          this.heads.delete(streamName);
           p.resolve(
             E.right({ streamName, nextExpectedRevision: o.next, positions: o.positions, duplicate: true }),
           );
           break;
         case 'error':
+          this.heads.delete(streamName);
           p.resolve(E.left(o.error));
           break;
       }
