@@ -7,7 +7,9 @@ import { PROJECTION_NAMES, projections } from '@crm-ledger/projections';
 import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
-import { splitProjections } from './parallel-replay.js';
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { SharedMutex, splitProjections } from './parallel-replay.js';
 import { buildShadow, replay, type ReplayProgress } from './replay.js';
 import { appendInterleaved, dumpViews } from './test-history.js';
 
@@ -39,6 +41,34 @@ describe('parallel replay (views split between worker threads)', () => {
     expect(splitProjections(PROJECTION_NAMES, 1)).toEqual([[...PROJECTION_NAMES]]);
     expect(splitProjections(PROJECTION_NAMES, 8).map((g) => g.length)).toEqual([1, 1, 1, 1]);
     expect(splitProjections(['value'], 2)).toEqual([['value']]);
+  });
+
+  it('SharedMutex: threads incrementing a shared counter (read, then write) under it lose no update', async () => {
+    const mutex = new SharedMutex();
+    const counter = new SharedArrayBuffer(4);
+    const dist = pathToFileURL(path.join(import.meta.dirname, '..', 'dist', 'parallel-replay.js')).href;
+    const code = `
+      import { workerData } from 'node:worker_threads';
+      const { SharedMutex } = await import(${JSON.stringify(dist)});
+      const m = new SharedMutex(workerData.lock);
+      const c = new Int32Array(workerData.counter);
+      for (let i = 0; i < 20000; i++) {
+        m.acquire();
+        const v = Atomics.load(c, 0);
+        for (let k = 0; k < 20; k++) Math.sqrt(k); // widen the window between read and write
+        Atomics.store(c, 0, v + 1);
+        m.release();
+      }`;
+    const run = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
+          workerData: { lock: mutex.buffer, counter },
+        });
+        w.on('error', reject);
+        w.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`exit ${c}`))));
+      });
+    await Promise.all([run(), run(), run()]);
+    expect(new Int32Array(counter)[0]).toBe(60000);
   });
 
   it('gives exactly the rows (state rows included) and checkpoints of the single-thread replay', async () => {
