@@ -66,6 +66,8 @@ interface ChildResult {
     readonly cpuP99Ms: number;
   };
   readonly readModelMiB?: number;
+  /** Replay with threads: CPU seconds of each worker thread (Linux). */
+  readonly threadCpuSeconds?: readonly number[];
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
@@ -222,6 +224,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
     peakRssMiB: replayRss,
     cpuSeconds: replayCpu,
     readModelMiB: mib(statSync(rmFile).size),
+    ...(result.threadCpuSeconds === undefined ? {} : { threadCpuSeconds: result.threadCpuSeconds }),
   };
 }
 
@@ -317,6 +320,17 @@ async function main(): Promise<void> {
       const repSeconds = median(reps.map((r) => r.seconds));
       const repRss = Math.max(...reps.map((r) => r.peakRssMiB));
       const rawRss = Math.max(...raws.map((r) => r.peakRssMiB));
+      // Critical path: the busiest worker thread plus what the other threads (main: setup, swap) ran. On an
+      // idle machine with a core per thread, the replay's wall time is about this; single thread: all CPU.
+      const critical = median(
+        reps.map((r) =>
+          r.threadCpuSeconds === undefined || r.threadCpuSeconds.length === 0
+            ? r.cpuSeconds
+            : r.cpuSeconds - r.threadCpuSeconds.reduce((a, b) => a + b, 0) + Math.max(...r.threadCpuSeconds),
+        ),
+      );
+      const rawCpuSeconds = median(raws.map((r) => r.cpuSeconds));
+      const criticalRatio = rawCpuSeconds / critical;
       const ratio = repWall / rawWall;
       const cpuRatio = repCpu / rawCpu;
       const fmt = (v: number): string => Math.round(v).toLocaleString('en');
@@ -331,11 +345,14 @@ async function main(): Promise<void> {
           `(${repSeconds.toFixed(1)} s, peak RSS ${repRss} MiB), raw ${fmt(rawWall)} ev/s (peak RSS ${rawRss} MiB), ` +
           `ratio ${ratio.toFixed(2)}, raw SQL ${fmt(rawSql.eventsPerSecond)} ev/s; per CPU second: replay ` +
           `${fmt(repCpu)}, raw ${fmt(rawCpu)}, ratio ${cpuRatio.toFixed(2)}; replay runs ev/s ` +
-          `${reps.map((r) => r.eventsPerSecond).join(' ')}; load ${load()}\n`,
+          `${reps.map((r) => r.eventsPerSecond).join(' ')}; critical path ${critical.toFixed(1)} CPU-s ` +
+          `(threads: ${reps.map((r) => (r.threadCpuSeconds ?? []).map((c) => c.toFixed(1)).join('+') || '-').join(', ')}), ` +
+          `raw CPU-s / critical path ${criticalRatio.toFixed(2)}; load ${load()}\n`,
       );
       summary.push(
         `${n} events: replay ${fmt(repWall)}/s wall (${ratio.toFixed(2)}x raw ${fmt(rawWall)}/s), ` +
-          `${fmt(repCpu)}/CPU-s (${cpuRatio.toFixed(2)}x raw), peak RSS ${repRss} MiB`,
+          `${fmt(repCpu)}/CPU-s (${cpuRatio.toFixed(2)}x raw), critical path ${fmt(n / critical)}/CPU-s ` +
+          `(${criticalRatio.toFixed(2)}x raw), peak RSS ${repRss} MiB`,
       );
       if (query?.query360 !== undefined)
         process.stdout.write(

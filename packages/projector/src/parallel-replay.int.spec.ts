@@ -84,6 +84,11 @@ describe('parallel replay (views split between worker threads)', () => {
     });
     expect(result.events).toBe(total);
     expect(result.position).toBe(head);
+    // Each worker tells how much CPU it ran (Linux): the critical path of the bench.
+    if (process.platform === 'linux') {
+      expect(result.threadCpuSeconds).toHaveLength(2);
+      for (const c of result.threadCpuSeconds ?? []) expect(c).toBeGreaterThan(0);
+    }
     expect(await dumpViews(rm)).toEqual(single);
     for (const name of PROJECTION_NAMES) {
       expect(await rm.checkpoint(name)).toBe(head);
@@ -100,7 +105,7 @@ describe('parallel replay (views split between worker threads)', () => {
   it('--until: the views as of a past position, the same as single-thread', async () => {
     const until = Math.floor(head / 3);
     const a = openSqliteReadModel({ file: path.join(dir, 'until-single.sqlite') });
-    await replay({ store, readModel: a, until });
+    expect((await replay({ store, readModel: a, until })).threadCpuSeconds).toBeUndefined();
     const file = path.join(dir, 'until-parallel.sqlite');
     const b = openSqliteReadModel({ file });
     const r = await replay({

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -75,7 +75,26 @@ export interface WorkerTask {
 export type WorkerMessage =
   | { readonly kind: 'page'; readonly report: BuildReport; readonly from: GlobalPosition }
   | { readonly kind: 'skipped'; readonly event: StoredEvent }
-  | { readonly kind: 'done'; readonly report: BuildReport; readonly from: GlobalPosition };
+  | {
+      readonly kind: 'done';
+      readonly report: BuildReport;
+      readonly from: GlobalPosition;
+      /** CPU seconds the thread ran (Linux `/proc/thread-self/schedstat`), undefined elsewhere. */
+      readonly cpuSeconds: number | undefined;
+    };
+
+/**
+ * CPU seconds the calling thread has run so far (Linux: `/proc/thread-self/schedstat`, nanoseconds on a CPU),
+ * undefined where the kernel does not tell.
+ */
+export function threadCpuSeconds(): number | undefined {
+  try {
+    const ns = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+    return Number.isFinite(ns) ? ns / 1e9 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The compiled worker next to this module; under vitest (sources), the package's build of it. */
 function workerFile(): string {
@@ -102,12 +121,15 @@ export interface WorkersOptions {
  * shadow checkpoints per page; the threads take turns at the write lock. Resolves when every thread is done;
  * if one fails, the others are stopped and the promise rejects (the rebuild stays resumable).
  */
-export function buildInWorkers(options: WorkersOptions): Promise<BuildReport> {
+export function buildInWorkers(
+  options: WorkersOptions,
+): Promise<BuildReport & { threadCpuSeconds: readonly number[] | undefined }> {
   const lock = new SharedMutex();
   const file = workerFile();
   const progress = options.groups.map(() => ({ events: 0, position: 0, skipped: 0, from: 0 }));
   const done: (BuildReport | undefined)[] = options.groups.map(() => undefined);
-  return new Promise<BuildReport>((resolve, reject) => {
+  const cpu: (number | undefined)[] = options.groups.map(() => undefined);
+  return new Promise((resolve, reject) => {
     let failed = false;
     const workers: Worker[] = [];
     const fail = (error: unknown): void => {
@@ -149,8 +171,10 @@ export function buildInWorkers(options: WorkersOptions): Promise<BuildReport> {
               if (progress.every((p) => p.position >= m.report.position)) report();
             } else {
               done[i] = m.report;
+              cpu[i] = m.cpuSeconds;
               if (done.every((d) => d !== undefined)) {
                 resolve({
+                  threadCpuSeconds: cpu.every((c) => c !== undefined) ? cpu : undefined,
                   // Events read from the lowest checkpoint (threads resuming further on read fewer).
                   events: Math.max(...done.map((d) => d.events)),
                   position: Math.min(...done.map((d) => d.position)),

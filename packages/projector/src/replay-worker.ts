@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
-import { SharedMutex, type WorkerMessage, type WorkerTask } from './parallel-replay.js';
+import { SharedMutex, threadCpuSeconds, type WorkerMessage, type WorkerTask } from './parallel-replay.js';
 import { buildShadow } from './replay.js';
 
 const task = workerData as WorkerTask;
@@ -34,6 +34,7 @@ try {
     kind: 'done',
     report: { events: built.events, position: built.position, skipped: built.skipped },
     from: built.from,
+    cpuSeconds: threadCpuSeconds(),
   });
 } finally {
   await readModel.close();

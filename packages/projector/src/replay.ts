@@ -48,6 +48,11 @@ export interface ReplayResult {
   readonly seconds: number;
   readonly eventsPerSecond: number;
   readonly skipped: number;
+  /**
+   * With `parallel`: CPU seconds each worker thread ran (Linux), for the critical path of a parallel replay
+   * (on an idle machine its wall time is about the busiest thread's CPU time plus the setup and the swap).
+   */
+  readonly threadCpuSeconds?: readonly number[];
 }
 
 /** What building the shadow tables of some views reached (the counts are of events read from the log). */
@@ -162,5 +167,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     seconds,
     eventsPerSecond: seconds === 0 ? 0 : Math.round(built.events / seconds),
     skipped: built.skipped,
+    ...('threadCpuSeconds' in built && built.threadCpuSeconds !== undefined
+      ? { threadCpuSeconds: built.threadCpuSeconds }
+      : {}),
   };
 }
