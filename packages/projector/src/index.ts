@@ -4,3 +4,4 @@ export * from './replay.js';
 export * from './time-travel.js';
 export * from './component.js';
 export * from './parallel-replay.js';
+export * from './locked-runner.js';
