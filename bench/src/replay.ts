@@ -8,7 +8,7 @@
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,9 @@ Options:
   --customers <n>     customers (default events / 100)
   --seed <n>          generator seed (default 42)
   --batch <n>         events per page and per transaction, for the replay and the raw read (default 2000)
+  --threads <n>       replay threads: the views split between worker threads (default: cores, at most 4;
+                      1 = the single-thread replay)
+  --runs <n>          replays per size (default 1): medians are reported
   --queries <n>       customer 360 queries to time after the largest replay (default 2000)
   --cache-dir <dir>   where prepared event stores are kept (default $TMPDIR/crm-ledger-bench)
   --help`;
@@ -42,6 +45,7 @@ interface ChildTask {
   readonly queries: number;
   readonly customers: number;
   readonly workDir: string;
+  readonly threads: number;
 }
 
 interface ChildResult {
@@ -62,6 +66,8 @@ interface ChildResult {
     readonly cpuP99Ms: number;
   };
   readonly readModelMiB?: number;
+  /** Replay with threads: CPU seconds of each worker thread (Linux). */
+  readonly threadCpuSeconds?: readonly number[];
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
@@ -191,7 +197,21 @@ async function child(task: ChildTask): Promise<ChildResult> {
   }
   rmSync(rmFile, { force: true });
   const readModel = openSqliteReadModel({ file: rmFile, synchronous: 'normal' });
-  const result = await replay({ store, readModel, batchSize: task.batch });
+  const result = await replay({
+    store,
+    readModel,
+    batchSize: task.batch,
+    ...(task.threads > 1
+      ? {
+          parallel: {
+            storeFile: task.eventsFile,
+            readModelFile: rmFile,
+            synchronous: 'normal',
+            threads: task.threads,
+          },
+        }
+      : {}),
+  });
   const replayRss = peak();
   const replayCpu = cpu();
   await readModel.close();
@@ -204,6 +224,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
     peakRssMiB: replayRss,
     cpuSeconds: replayCpu,
     readModelMiB: mib(statSync(rmFile).size),
+    ...(result.threadCpuSeconds === undefined ? {} : { threadCpuSeconds: result.threadCpuSeconds }),
   };
 }
 
@@ -220,6 +241,12 @@ function runChild(task: ChildTask): Promise<ChildResult> {
   });
 }
 
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -229,6 +256,8 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '42' },
       batch: { type: 'string', default: '2000' },
       queries: { type: 'string', default: '2000' },
+      threads: { type: 'string', default: String(Math.min(4, availableParallelism())) },
+      runs: { type: 'string', default: '1' },
       'cache-dir': { type: 'string', default: path.join(tmpdir(), 'crm-ledger-bench') },
       help: { type: 'boolean', default: false },
     },
@@ -245,40 +274,85 @@ async function main(): Promise<void> {
   const sizes = values.events.split(',').map(Number);
   const seed = Number(values.seed);
   const batch = Number(values.batch);
+  const threads = Number(values.threads);
+  const runs = Number(values.runs);
+  for (const [flag, v] of [
+    ['--batch', batch],
+    ['--threads', threads],
+    ['--runs', runs],
+    ...sizes.map((n) => ['--events', n] as const),
+  ] as const)
+    if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${flag} must be a positive integer`);
   mkdirSync(values['cache-dir'], { recursive: true });
   const workDir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-replay-'));
   const rows: string[] = [];
-  process.stdout.write(
-    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${loadavg()
+  const summary: string[] = [];
+  const load = (): string =>
+    loadavg()
       .map((l) => l.toFixed(1))
-      .join(' ')}, node ${process.version}\n`,
+      .join(' ');
+  process.stdout.write(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${load()}, node ${process.version}; ` +
+      `replay threads ${threads}, ${runs} run(s) per size\n`,
   );
   try {
     for (const [i, events] of sizes.entries()) {
       const customers = values.customers === undefined ? Math.round(events / 100) : Number(values.customers);
       const file = path.join(values['cache-dir'], `events-seed${seed}-c${customers}-e${events}.sqlite`);
       await prepare(file, seed, customers, events);
-      const base = { eventsFile: file, batch, customers, workDir, queries: 0 };
+      const base = { eventsFile: file, batch, customers, workDir, queries: 0, threads };
       const rawSql = await runChild({ ...base, kind: 'raw-sql' });
-      const raw1 = await runChild({ ...base, kind: 'raw' });
+      // Raw reads and replays alternate (raw, replay, raw, ..., raw): on a shared machine both see the same
+      // load; medians of each are compared.
+      const raws = [await runChild({ ...base, kind: 'raw' })];
+      const reps: ChildResult[] = [];
+      for (let r = 0; r < runs; r++) {
+        reps.push(await runChild({ ...base, kind: 'replay' }));
+        raws.push(await runChild({ ...base, kind: 'raw' }));
+      }
       const queries = i === sizes.length - 1 ? Number(values.queries) : 0;
-      const rep = await runChild({ ...base, kind: 'replay' });
       const query = queries > 0 ? await runChild({ ...base, kind: 'query', queries }) : undefined;
-      // The raw limit is read again after the replay: the machine is shared, so take the better of two runs.
-      const raw2 = await runChild({ ...base, kind: 'raw' });
-      const raw = raw2.eventsPerSecond > raw1.eventsPerSecond ? raw2 : raw1;
-      const ratio = rep.eventsPerSecond / raw.eventsPerSecond;
-      const cpuRatio = rep.cpuSeconds === 0 ? 0 : raw.cpuSeconds / rep.cpuSeconds;
+      const n = reps[0]!.events;
+      const repWall = median(reps.map((r) => r.eventsPerSecond));
+      const rawWall = median(raws.map((r) => r.eventsPerSecond));
+      const repCpu = median(reps.map((r) => r.events / r.cpuSeconds));
+      const rawCpu = median(raws.map((r) => r.events / r.cpuSeconds));
+      const repSeconds = median(reps.map((r) => r.seconds));
+      const repRss = Math.max(...reps.map((r) => r.peakRssMiB));
+      const rawRss = Math.max(...raws.map((r) => r.peakRssMiB));
+      // Critical path: the busiest worker thread plus what the other threads (main: setup, swap) ran. On an
+      // idle machine with a core per thread, the replay's wall time is about this; single thread: all CPU.
+      const critical = median(
+        reps.map((r) =>
+          r.threadCpuSeconds === undefined || r.threadCpuSeconds.length === 0
+            ? r.cpuSeconds
+            : r.cpuSeconds - r.threadCpuSeconds.reduce((a, b) => a + b, 0) + Math.max(...r.threadCpuSeconds),
+        ),
+      );
+      const rawCpuSeconds = median(raws.map((r) => r.cpuSeconds));
+      const criticalRatio = rawCpuSeconds / critical;
+      const ratio = repWall / rawWall;
+      const cpuRatio = repCpu / rawCpu;
+      const fmt = (v: number): string => Math.round(v).toLocaleString('en');
       rows.push(
-        `| ${rep.events.toLocaleString('en')} | ${customers.toLocaleString('en')} | ${rep.eventsPerSecond.toLocaleString('en')} | ` +
-          `${raw.eventsPerSecond.toLocaleString('en')} | ${ratio.toFixed(2)} | ${rawSql.eventsPerSecond.toLocaleString('en')} | ` +
-          `${rep.seconds.toFixed(1)} | ${Math.round(rep.events / rep.cpuSeconds).toLocaleString('en')} | ${Math.round(raw.events / raw.cpuSeconds).toLocaleString('en')} | ${cpuRatio.toFixed(2)} | ` +
-          `${rep.peakRssMiB} | ${raw.peakRssMiB} | ${rep.readModelMiB ?? '?'} |`,
+        `| ${n.toLocaleString('en')} | ${customers.toLocaleString('en')} | ${threads} | ${fmt(repWall)} | ` +
+          `${fmt(rawWall)} | ${ratio.toFixed(2)} | ${fmt(rawSql.eventsPerSecond)} | ` +
+          `${repSeconds.toFixed(1)} | ${fmt(repCpu)} | ${fmt(rawCpu)} | ${cpuRatio.toFixed(2)} | ` +
+          `${repRss} | ${rawRss} | ${reps[0]!.readModelMiB ?? '?'} |`,
       );
       process.stdout.write(
-        `${rep.events} events: replay ${rep.eventsPerSecond} ev/s (${rep.seconds.toFixed(1)} s, peak RSS ${rep.peakRssMiB} MiB), ` +
-          `raw ${raw.eventsPerSecond} ev/s (peak RSS ${raw.peakRssMiB} MiB), ratio ${ratio.toFixed(2)}, raw SQL ${rawSql.eventsPerSecond} ev/s; ` +
-          `per CPU second: replay ${Math.round(rep.events / rep.cpuSeconds)}, raw ${Math.round(raw.events / raw.cpuSeconds)}, ratio ${cpuRatio.toFixed(2)}\n`,
+        `${n} events (${runs} replays, ${raws.length} raw reads; medians): replay ${fmt(repWall)} ev/s ` +
+          `(${repSeconds.toFixed(1)} s, peak RSS ${repRss} MiB), raw ${fmt(rawWall)} ev/s (peak RSS ${rawRss} MiB), ` +
+          `ratio ${ratio.toFixed(2)}, raw SQL ${fmt(rawSql.eventsPerSecond)} ev/s; per CPU second: replay ` +
+          `${fmt(repCpu)}, raw ${fmt(rawCpu)}, ratio ${cpuRatio.toFixed(2)}; replay runs ev/s ` +
+          `${reps.map((r) => r.eventsPerSecond).join(' ')}; critical path ${critical.toFixed(1)} CPU-s ` +
+          `(threads: ${reps.map((r) => (r.threadCpuSeconds ?? []).map((c) => c.toFixed(1)).join('+') || '-').join(', ')}), ` +
+          `raw CPU-s / critical path ${criticalRatio.toFixed(2)}; load ${load()}\n`,
+      );
+      summary.push(
+        `${n} events: replay ${fmt(repWall)}/s wall (${ratio.toFixed(2)}x raw ${fmt(rawWall)}/s), ` +
+          `${fmt(repCpu)}/CPU-s (${cpuRatio.toFixed(2)}x raw), critical path ${fmt(n / critical)}/CPU-s ` +
+          `(${criticalRatio.toFixed(2)}x raw), peak RSS ${repRss} MiB`,
       );
       if (query?.query360 !== undefined)
         process.stdout.write(
@@ -287,10 +361,13 @@ async function main(): Promise<void> {
         );
     }
     process.stdout.write(
-      '\n| events | customers | replay events/s | raw events/s (store readAll + JSON.parse) | replay / raw | raw SQL + JSON.parse events/s | replay s | replay events/CPU-s | raw events/CPU-s | CPU ratio | replay peak RSS MiB | raw peak RSS MiB | read model MiB |\n' +
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n' +
+      '\n| events | customers | threads | replay events/s | raw events/s (store readAll + JSON.parse) | replay / raw | raw SQL + JSON.parse events/s | replay s | replay events/CPU-s | raw events/CPU-s | CPU ratio | replay peak RSS MiB | raw peak RSS MiB | read model MiB |\n' +
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n' +
         rows.join('\n') +
         '\n',
+    );
+    process.stdout.write(
+      `\nSUMMARY replay (threads ${threads}, batch ${batch}, medians of ${runs}, load ${load()}): ${summary.join('; ')}\n`,
     );
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -3,4 +3,5 @@ export * from './projector.js';
 export * from './replay.js';
 export * from './time-travel.js';
 export * from './component.js';
+export * from './parallel-replay.js';
 export * from './locked-runner.js';

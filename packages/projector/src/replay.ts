@@ -1,6 +1,7 @@
 import type { EventStore, GlobalPosition, ReadModelStore, StoredEvent } from '@crm-ledger/core';
 import { PROJECTION_NAMES, projections, type ProjectionName } from '@crm-ledger/projections';
 import { ProjectionEngine } from './engine.js';
+import { buildInWorkers, splitProjections, type ParallelReplay } from './parallel-replay.js';
 
 export interface ReplayProgress {
   /** Events applied so far in this run. */
@@ -33,6 +34,12 @@ export interface ReplayOptions {
   readonly onSkipped?: (event: StoredEvent) => void;
   /** Milliseconds since some origin: injected so that progress is testable; default `performance.now`. */
   readonly now?: () => number;
+  /**
+   * Build the shadow tables in worker threads, the views split between them, each thread reading the log
+   * itself (SQLite store and read model only: the threads open the same files). Setup and the swap stay on
+   * `readModel`, which must be a connection to `readModelFile`. Without it, the replay runs in this thread.
+   */
+  readonly parallel?: ParallelReplay;
 }
 
 export interface ReplayResult {
@@ -41,6 +48,62 @@ export interface ReplayResult {
   readonly seconds: number;
   readonly eventsPerSecond: number;
   readonly skipped: number;
+  /**
+   * With `parallel`: CPU seconds each worker thread ran (Linux), for the critical path of a parallel replay
+   * (on an idle machine its wall time is about the busiest thread's CPU time plus the setup and the swap).
+   */
+  readonly threadCpuSeconds?: readonly number[];
+}
+
+/** What building the shadow tables of some views reached (the counts are of events read from the log). */
+export interface BuildReport {
+  readonly events: number;
+  readonly position: GlobalPosition;
+  readonly skipped: number;
+}
+
+export interface BuildOptions {
+  readonly store: EventStore;
+  readonly readModel: ReadModelStore;
+  readonly projections: readonly ProjectionName[];
+  readonly until: GlobalPosition;
+  readonly batchSize: number;
+  readonly cacheSize?: number;
+  readonly onSkipped?: (event: StoredEvent) => void;
+  /** After each committed page: the totals so far and where reading started. */
+  readonly onPage?: (report: BuildReport, from: GlobalPosition) => void;
+}
+
+/**
+ * Applies the log from the lowest shadow checkpoint of the views up to `until` to their shadow tables (rows
+ * and shadow checkpoints in one transaction per page). The views must be set up for a rebuild.
+ */
+export async function buildShadow(options: BuildOptions): Promise<BuildReport & { from: GlobalPosition }> {
+  const engine = await ProjectionEngine.open({
+    readModel: options.readModel,
+    projections: options.projections,
+    target: 'shadow',
+    ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+    ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
+  });
+  const from = engine.position;
+  let events = 0;
+  let skipped = 0;
+  let position = from;
+  if (from < options.until) {
+    for await (const page of options.store.readAll({
+      after: from,
+      until: options.until,
+      batchSize: options.batchSize,
+    })) {
+      const report = await engine.apply(page);
+      events += report.events;
+      skipped += report.skipped;
+      position = report.position;
+      options.onPage?.({ events, position, skipped }, from);
+    }
+  }
+  return { events, position, skipped, from };
 }
 
 /**
@@ -59,49 +122,53 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const resumable = options.resume !== false && (await readModel.rebuildInProgress(name));
     if (!resumable) await readModel.beginRebuild(projections[name].spec);
   }
-  const engine = await ProjectionEngine.open({
-    readModel,
-    projections: names,
-    target: 'shadow',
-    ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
-    ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
-  });
   const start = now();
-  const from = engine.position;
-  let events = 0;
-  let skipped = 0;
-  let position = from;
-  if (from < until) {
-    for await (const page of store.readAll({
-      after: from,
+  const batchSize = options.batchSize ?? 2_000;
+  const onPage = (report: BuildReport, from: GlobalPosition): void => {
+    if (options.onProgress === undefined) return;
+    const seconds = Math.max((now() - start) / 1000, 1e-6);
+    const rate = report.events / seconds;
+    const left = Math.max(0, until - report.position);
+    options.onProgress({
+      events: report.events,
+      position: report.position,
       until,
-      batchSize: options.batchSize ?? 2_000,
-    })) {
-      const report = await engine.apply(page);
-      events += report.events;
-      skipped += report.skipped;
-      position = report.position;
-      if (options.onProgress !== undefined) {
-        const seconds = Math.max((now() - start) / 1000, 1e-6);
-        const rate = events / seconds;
-        const left = Math.max(0, until - position);
-        options.onProgress({
-          events,
-          position,
+      eventsPerSecond: Math.round(rate),
+      etaSeconds: rate === 0 ? 0 : Math.round((left / (report.position - from || 1)) * seconds),
+    });
+  };
+  const groups = options.parallel === undefined ? [names] : splitProjections(names, options.parallel.threads);
+  const built =
+    groups.length > 1 && options.parallel !== undefined
+      ? await buildInWorkers({
+          parallel: options.parallel,
+          groups,
           until,
-          eventsPerSecond: Math.round(rate),
-          etaSeconds: rate === 0 ? 0 : Math.round((left / (position - from || 1)) * seconds),
+          batchSize,
+          ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+          ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
+          onPage,
+        })
+      : await buildShadow({
+          store,
+          readModel,
+          projections: names,
+          until,
+          batchSize,
+          ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+          ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
+          onPage,
         });
-      }
-    }
-  }
   for (const name of names) await readModel.completeRebuild(name);
   const seconds = (now() - start) / 1000;
   return {
-    events,
-    position: Math.max(position, until),
+    events: built.events,
+    position: Math.max(built.position, until),
     seconds,
-    eventsPerSecond: seconds === 0 ? 0 : Math.round(events / seconds),
-    skipped,
+    eventsPerSecond: seconds === 0 ? 0 : Math.round(built.events / seconds),
+    skipped: built.skipped,
+    ...('threadCpuSeconds' in built && built.threadCpuSeconds !== undefined
+      ? { threadCpuSeconds: built.threadCpuSeconds }
+      : {}),
   };
 }

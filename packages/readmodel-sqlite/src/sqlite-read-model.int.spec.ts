@@ -55,6 +55,28 @@ describe('SqliteReadModel', () => {
     });
   });
 
+  it('holds the write lock exactly around each apply transaction, and releases it when the apply fails', async () => {
+    const events: string[] = [];
+    const file = path.join(dir, 'locked.sqlite');
+    const locked = openSqliteReadModel({
+      file,
+      writeLock: {
+        acquire: () => events.push('acquire'),
+        release: () => events.push('release'),
+      },
+    });
+    await locked.ensureProjection(spec);
+    expect(events).toEqual([]);
+    await locked.apply([{ projection: 'demo', checkpoint: 3, changes: [row('a', 'B2B', 5)] }]);
+    expect(events).toEqual(['acquire', 'release']);
+    await expect(
+      locked.apply([{ projection: 'demo', checkpoint: 3, changes: [row('b', 'B2C', 7)] }]),
+    ).rejects.toThrow(/twice/);
+    expect(events).toEqual(['acquire', 'release', 'acquire', 'release']);
+    expect(await locked.get('demo_customers', { customer_id: 'b' })).toBeUndefined();
+    await locked.close();
+  });
+
   it('rejects a write that expects another checkpoint (a rebuild was swapped in meanwhile)', async () => {
     await store.apply([{ projection: 'demo', checkpoint: 10, changes: [row('a', 'B2B', 5)] }]);
     await expect(

@@ -27,6 +27,17 @@ export interface SqliteReadModelOptions {
   readonly synchronous?: 'full' | 'normal';
   /** Open read-only (a query service next to a running projector). */
   readonly readonly?: boolean;
+  /**
+   * Taken around every `apply` transaction: several connections to one file in threads of one process (a
+   * parallel replay) hand the SQLite write lock over at once instead of polling it with `busy_timeout` sleeps.
+   */
+  readonly writeLock?: WriteLock;
+}
+
+/** A lock several threads share (e.g. over a `SharedArrayBuffer`); `acquire` blocks until it is free. */
+export interface WriteLock {
+  acquire(): void;
+  release(): void;
 }
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
@@ -73,8 +84,10 @@ export class SqliteReadModel implements ReadModelStore {
   private readonly statements = new Map<string, Database.Statement>();
   /** `applyTx` wrapped in a transaction once (BEGIN ... COMMIT, ROLLBACK on a throw). */
   private readonly applyInTransaction: (writes: readonly ProjectionWrite[]) => void;
+  private readonly writeLock: WriteLock | undefined;
 
   constructor(options: SqliteReadModelOptions) {
+    this.writeLock = options.writeLock;
     this.db = new Database(options.file, { readonly: options.readonly === true });
     this.applyInTransaction = this.db.transaction((writes: readonly ProjectionWrite[]) =>
       this.applyTx(writes),
@@ -265,8 +278,17 @@ export class SqliteReadModel implements ReadModelStore {
   };
 
   apply(writes: readonly ProjectionWrite[]): Promise<void> {
+    const lock = this.writeLock;
     try {
-      this.applyInTransaction(writes);
+      if (lock === undefined) this.applyInTransaction(writes);
+      else {
+        lock.acquire();
+        try {
+          this.applyInTransaction(writes);
+        } finally {
+          lock.release();
+        }
+      }
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));

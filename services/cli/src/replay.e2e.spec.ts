@@ -58,6 +58,11 @@ describe('crm-ledger replay', () => {
       value: head,
     });
 
+    // The same rebuild in this thread only (the default above used worker threads): the same checkpoints.
+    const single = await run(['replay', '--data-dir', dataDir, '--threads', '1']);
+    expect(single.code, single.stderr).toBe(0);
+    expect(single.stdout).toContain(`up to position ${head} into service, success, experience, value`);
+
     const past = await run(['replay', '--data-dir', dataDir, '--projection', 'value', '--until', '100']);
     expect(past.code, past.stderr).toBe(0);
     expect(await checkpoints(dataDir)).toEqual({
@@ -75,5 +80,8 @@ describe('crm-ledger replay', () => {
     const until = await run(['replay', '--data-dir', dataDir, '--until', 'yesterday']);
     expect(until.code).toBe(2);
     expect(until.stderr).toContain('--until');
+    const threads = await run(['replay', '--data-dir', dataDir, '--threads', '0']);
+    expect(threads.code).toBe(2);
+    expect(threads.stderr).toContain('--threads');
   });
 });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -34,17 +35,40 @@ export function replayCommand(): Command {
     )
     .option('--restart', 'discard an unfinished rebuild and start again from position 0')
     .option('--batch-size <n>', 'events per transaction', '2000')
+    .option(
+      '--threads <n>',
+      'worker threads building the views (SQLite store and read models; default: the cores, 1 = no worker)',
+      String(availableParallelism()),
+    )
     .action(
       async (
-        opts: SharedFlags & { projection: string[]; until?: string; restart?: boolean; batchSize: string },
+        opts: SharedFlags & {
+          projection: string[];
+          until?: string;
+          restart?: boolean;
+          batchSize: string;
+          threads: string;
+        },
       ) => {
         const config = settingsFrom(opts);
         const names: ProjectionName[] = opts.projection.map((p) => option('--projection', Projection, p));
         const until = opts.until === undefined ? undefined : option('--until', Until, opts.until);
         const batchSize = option('--batch-size', positiveInt(1_000_000), opts.batchSize);
+        const threads = option('--threads', positiveInt(64), opts.threads);
+        const deployment = deploymentOf(config);
+        // Threads open the files themselves: only for the embedded SQLite store and read models.
+        const parallel =
+          threads > 1 && deployment.eventStore.kind === 'sqlite' && deployment.readModel.kind === 'sqlite'
+            ? {
+                storeFile: deployment.eventStore.file,
+                readModelFile: deployment.readModel.file,
+                synchronous: deployment.readModel.synchronous,
+                threads,
+              }
+            : undefined;
         const { store } = await openStore(config, config.CRM_LEDGER_DATA_DIR);
         const readModel = await openReadModel(config, config.CRM_LEDGER_DATA_DIR);
-        const file = describeDeployment(deploymentOf(config)).split('; ')[1]!;
+        const file = describeDeployment(deployment).split('; ')[1]!;
         const bar = new cliProgress.SingleBar(
           {
             format: 'replay [{bar}] {percentage}% | {value}/{total} | {rate} events/s | ETA {eta}s',
@@ -65,6 +89,7 @@ export function replayCommand(): Command {
             until: untilPosition,
             batchSize,
             resume: opts.restart !== true,
+            ...(parallel === undefined ? {} : { parallel }),
             ...(names.length === 0 ? {} : { projections: names }),
             onProgress: (p) => bar.update(p.position, { rate: p.eventsPerSecond, eta: p.etaSeconds }),
           });

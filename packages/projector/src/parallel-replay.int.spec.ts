@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Row } from '@crm-ledger/core';
+import { PROJECTION_NAMES, projections } from '@crm-ledger/projections';
+import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
+import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { generateHistory } from '@crm-ledger/synthetic';
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { SharedMutex, splitProjections } from './parallel-replay.js';
+import { buildShadow, replay, type ReplayProgress } from './replay.js';
+import { appendInterleaved, dumpViews } from './test-history.js';
+
+// The worker threads run the package's build (dist/replay-worker.js): `pnpm build` first, as `pnpm test` does.
+describe('parallel replay (views split between worker threads)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'projector-parallel-'));
+  const eventsFile = path.join(dir, 'events.sqlite');
+  let store: ReturnType<typeof openSqliteEventStore>;
+  let total: number;
+  let head: number;
+  let single: Record<string, readonly Row[]>;
+
+  beforeAll(async () => {
+    store = openSqliteEventStore({ file: eventsFile, synchronous: 'normal' });
+    total = await appendInterleaved(store, generateHistory({ seed: 42, customers: 60, targetEvents: 6_000 }));
+    head = await store.headPosition();
+    const rm = openSqliteReadModel({ file: path.join(dir, 'single.sqlite') });
+    await replay({ store, readModel: rm, batchSize: 500 });
+    single = await dumpViews(rm);
+    await rm.close();
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('splits the views into groups of about equal cost, each view once', () => {
+    expect(splitProjections(PROJECTION_NAMES, 2)).toEqual([['experience'], ['service', 'success', 'value']]);
+    expect(splitProjections(PROJECTION_NAMES, 1)).toEqual([[...PROJECTION_NAMES]]);
+    expect(splitProjections(PROJECTION_NAMES, 8).map((g) => g.length)).toEqual([1, 1, 1, 1]);
+    expect(splitProjections(['value'], 2)).toEqual([['value']]);
+  });
+
+  it('SharedMutex: threads incrementing a shared counter (read, then write) under it lose no update', async () => {
+    const mutex = new SharedMutex();
+    const counter = new SharedArrayBuffer(4);
+    const dist = pathToFileURL(path.join(import.meta.dirname, '..', 'dist', 'parallel-replay.js')).href;
+    const code = `
+      import { workerData } from 'node:worker_threads';
+      const { SharedMutex } = await import(${JSON.stringify(dist)});
+      const m = new SharedMutex(workerData.lock);
+      const c = new Int32Array(workerData.counter);
+      for (let i = 0; i < 20000; i++) {
+        m.acquire();
+        const v = Atomics.load(c, 0);
+        for (let k = 0; k < 20; k++) Math.sqrt(k); // widen the window between read and write
+        Atomics.store(c, 0, v + 1);
+        m.release();
+      }`;
+    const run = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
+          workerData: { lock: mutex.buffer, counter },
+        });
+        w.on('error', reject);
+        w.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`exit ${c}`))));
+      });
+    await Promise.all([run(), run(), run()]);
+    expect(new Int32Array(counter)[0]).toBe(60000);
+  });
+
+  it('gives exactly the rows (state rows included) and checkpoints of the single-thread replay', async () => {
+    const file = path.join(dir, 'parallel.sqlite');
+    const rm = openSqliteReadModel({ file });
+    const progress: ReplayProgress[] = [];
+    const result = await replay({
+      store,
+      readModel: rm,
+      batchSize: 500,
+      parallel: { storeFile: eventsFile, readModelFile: file, threads: 2 },
+      onProgress: (p) => progress.push(p),
+    });
+    expect(result.events).toBe(total);
+    expect(result.position).toBe(head);
+    // Each worker tells how much CPU it ran (Linux): the critical path of the bench.
+    if (process.platform === 'linux') {
+      expect(result.threadCpuSeconds).toHaveLength(2);
+      for (const c of result.threadCpuSeconds ?? []) expect(c).toBeGreaterThan(0);
+    }
+    expect(await dumpViews(rm)).toEqual(single);
+    for (const name of PROJECTION_NAMES) {
+      expect(await rm.checkpoint(name)).toBe(head);
+      expect(await rm.rebuildInProgress(name)).toBe(false);
+    }
+    // Progress follows the slowest thread: positions never go back, and it ends at the head.
+    expect(progress.length).toBeGreaterThan(1);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i]!.position).toBeGreaterThanOrEqual(progress[i - 1]!.position);
+    expect(progress[progress.length - 1]!.position).toBe(head);
+    await rm.close();
+  });
+
+  it('--until: the views as of a past position, the same as single-thread', async () => {
+    const until = Math.floor(head / 3);
+    const a = openSqliteReadModel({ file: path.join(dir, 'until-single.sqlite') });
+    expect((await replay({ store, readModel: a, until })).threadCpuSeconds).toBeUndefined();
+    const file = path.join(dir, 'until-parallel.sqlite');
+    const b = openSqliteReadModel({ file });
+    const r = await replay({
+      store,
+      readModel: b,
+      until,
+      parallel: { storeFile: eventsFile, readModelFile: file, threads: 4 },
+    });
+    expect(r.position).toBe(until);
+    expect(await dumpViews(b)).toEqual(await dumpViews(a));
+    expect(await b.checkpoint('experience')).toBe(until);
+    await a.close();
+    await b.close();
+  });
+
+  it('resumes an unfinished rebuild whose views stopped at different positions', async () => {
+    const file = path.join(dir, 'resume.sqlite');
+    const rm = openSqliteReadModel({ file });
+    for (const name of PROJECTION_NAMES) {
+      await rm.ensureProjection(projections[name].spec);
+      await rm.beginRebuild(projections[name].spec);
+    }
+    // As if a thread had died: service and value got to a third of the log, the others did not start.
+    const third = Math.floor(head / 3);
+    await buildShadow({
+      store,
+      readModel: rm,
+      projections: ['service', 'value'],
+      until: third,
+      batchSize: 400,
+    });
+    expect(await rm.checkpoint('service', 'shadow')).toBe(third);
+    expect(await rm.checkpoint('experience', 'shadow')).toBe(0);
+    const r = await replay({
+      store,
+      readModel: rm,
+      parallel: { storeFile: eventsFile, readModelFile: file, threads: 2 },
+    });
+    expect(r.events).toBe(total);
+    expect(await dumpViews(rm)).toEqual(single);
+    await rm.close();
+  });
+
+  it('a thread that fails rejects the replay and leaves the rebuild resumable', async () => {
+    const file = path.join(dir, 'fail.sqlite');
+    const rm = openSqliteReadModel({ file });
+    await expect(
+      replay({
+        store,
+        readModel: rm,
+        parallel: {
+          storeFile: path.join(dir, 'no-such-dir', 'events.sqlite'),
+          readModelFile: file,
+          threads: 2,
+        },
+      }),
+    ).rejects.toThrow();
+    expect(await rm.rebuildInProgress('service')).toBe(true);
+    await replay({ store, readModel: rm });
+    expect(await dumpViews(rm)).toEqual(single);
+    await rm.close();
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * A thread of a parallel replay (see `buildInWorkers`): opens the event store and the read model itself and
+ * builds the shadow tables of its views with `buildShadow`, the same code as a single-thread replay.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
+import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { SharedMutex, threadCpuSeconds, type WorkerMessage, type WorkerTask } from './parallel-replay.js';
+import { buildShadow } from './replay.js';
+
+const task = workerData as WorkerTask;
+const port = parentPort;
+if (port === null) throw new Error('replay-worker runs in a worker thread');
+const post = (m: WorkerMessage): void => port.postMessage(m);
+
+const store = openSqliteEventStore({ file: task.storeFile, synchronous: task.synchronous });
+const readModel = openSqliteReadModel({
+  file: task.readModelFile,
+  synchronous: task.synchronous,
+  writeLock: new SharedMutex(task.lock),
+});
+try {
+  const built = await buildShadow({
+    store,
+    readModel,
+    projections: task.projections,
+    until: task.until,
+    batchSize: task.batchSize,
+    ...(task.cacheSize === undefined ? {} : { cacheSize: task.cacheSize }),
+    ...(task.reportSkipped ? { onSkipped: (event) => post({ kind: 'skipped', event }) } : {}),
+    onPage: (report, from) => post({ kind: 'page', report, from }),
+  });
+  post({
+    kind: 'done',
+    report: { events: built.events, position: built.position, skipped: built.skipped },
+    from: built.from,
+    cpuSeconds: threadCpuSeconds(),
+  });
+} finally {
+  await readModel.close();
+  await store.close();
+}
