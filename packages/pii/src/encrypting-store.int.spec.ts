@@ -154,6 +154,9 @@ describe('encrypting event store (real SQLite ledger and key store files)', () =
     // a retry of the erasure is still a duplicate; new facts about the customer are refused
     const retry = await l.store.append(customerStream('c-6'), [erasure]);
     expect(E.isRight(retry) && retry.right.duplicate).toBe(true);
+    // a re-run import or seed of events already stored is still a duplicate (compared by id)
+    const rerun = await l.store.append(customerStream('c-6'), events);
+    expect(E.isRight(rerun) && rerun.right).toMatchObject({ duplicate: true, positions: [1, 2, 3, 4, 5, 6] });
     const late = personalHistory('c-6')[1]!; // a purchase: no personal field at all
     expect(await l.store.append(customerStream('c-6'), [late])).toEqual(
       E.left({ type: 'CustomerGone', customerId: 'c-6', streamName: customerStream('c-6') }),

@@ -39,6 +39,30 @@ export function encryptingEventStore(
   options: EncryptingStoreOptions,
 ): EventStore {
   const now = options.now ?? (() => new Date().toISOString());
+  /**
+   * An append about an erased customer is refused, unless every event is already stored (a retry, a re-run
+   * import or seed): then it is the usual duplicate. Compared by event id only: the plaintext can no longer be
+   * encrypted to compare content.
+   */
+  const goneOrDuplicate = async (
+    streamName: string,
+    customerId: string,
+    events: readonly RawEnvelope[],
+  ): Promise<E.Either<AppendError, AppendResult>> => {
+    const gone = E.left<AppendError>({ type: 'CustomerGone', customerId, streamName });
+    const stored = await inner.readStream(streamName);
+    if (E.isLeft(stored)) return stored;
+    const byId = new Map(stored.right.map((s) => [s.event.eventId, s]));
+    const found = events.map((e) => byId.get(e.eventId));
+    if (found.some((s) => s === undefined)) return gone;
+    const last = stored.right[stored.right.length - 1]!;
+    return E.right({
+      streamName,
+      nextExpectedRevision: last.revision,
+      positions: found.map((s) => s!.globalPosition),
+      duplicate: true,
+    });
+  };
   const append = async (
     streamName: string,
     events: readonly RawEnvelope[],
@@ -70,14 +94,14 @@ export function encryptingEventStore(
       const state = await vault.reader(1).isErased(customerId);
       if (E.isLeft(state))
         return E.left({ type: 'StoreUnavailable', message: state.left.message, cause: state.left });
-      if (state.right) return E.left({ type: 'CustomerGone', customerId, streamName });
+      if (state.right) return goneOrDuplicate(streamName, customerId, events);
     }
     const encrypted = await vault.encrypt(customerId, events);
     if (E.isLeft(encrypted)) {
       const error = encrypted.left;
       switch (error.type) {
         case 'KeyDestroyed':
-          return E.left({ type: 'CustomerGone', customerId, streamName });
+          return goneOrDuplicate(streamName, customerId, events);
         case 'KeyStoreUnavailable':
           return E.left({ type: 'StoreUnavailable', message: error.message, cause: error });
         case 'ForeignCiphertext':

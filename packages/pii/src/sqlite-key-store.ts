@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
@@ -70,6 +70,7 @@ export class SqliteKeyStore implements CustomerKeyStore {
     mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     try {
+      chmodSync(file, 0o600); // wrapped keys only, but nobody else needs to read them
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('secure_delete = ON');
