@@ -33,12 +33,15 @@ async function shredBatch(keys: CustomerKeyStore, batch: readonly StoredEvent[],
     if (s.event.type !== 'CustomerErased') continue;
     const destroyed = await keys.destroy(s.event.customerId, s.recordedAt);
     if (E.isLeft(destroyed)) return destroyed;
-    if (!destroyed.right.alreadyDestroyed) {
-      logger.info(
-        { customerId: s.event.customerId, position: s.globalPosition },
-        'customer key destroyed (erasure)',
-      );
-    }
+    // one line per erasure (rare, worth an audit trail); the writer's decorator usually destroyed the key already
+    logger.info(
+      {
+        customerId: s.event.customerId,
+        position: s.globalPosition,
+        alreadyDestroyed: destroyed.right.alreadyDestroyed,
+      },
+      'erasure applied: customer key destroyed',
+    );
   }
   return E.right(undefined);
 }
