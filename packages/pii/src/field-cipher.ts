@@ -9,15 +9,10 @@ export interface FieldKeys {
   readonly mac: Buffer;
 }
 
-const derive = (key: Buffer, info: string): Buffer =>
-  Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), info, 32));
-
+/** Both keys from one HKDF-SHA256 expansion of 64 bytes (one call: HKDF costs tens of µs in Node). */
 export function fieldKeys(key: CustomerKey): FieldKeys {
-  return {
-    keyId: key.keyId,
-    enc: derive(key.key, 'crm-ledger pii field enc v1'),
-    mac: derive(key.key, 'crm-ledger pii field siv v1'),
-  };
+  const okm = Buffer.from(hkdfSync('sha256', key.key, Buffer.alloc(0), 'crm-ledger pii field keys v1', 64));
+  return { keyId: key.keyId, enc: okm.subarray(0, 32), mac: okm.subarray(32) };
 }
 
 const aad = (eventId: string, field: string, keyId: string) =>
