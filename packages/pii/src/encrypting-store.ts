@@ -68,7 +68,8 @@ export function encryptingEventStore(
     events: readonly RawEnvelope[],
     appendOptions?: AppendOptions,
   ): Promise<E.Either<AppendError, AppendResult>> => {
-    if (!Array.isArray(events)) return inner.append(streamName, events, appendOptions); // the store says why
+    const given: unknown = events;
+    if (!Array.isArray(given)) return inner.append(streamName, events, appendOptions); // the store says why
     if (options.validate) {
       for (const [index, event] of events.entries()) {
         const valid = validateEvent(event);
