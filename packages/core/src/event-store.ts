@@ -87,11 +87,7 @@ export interface CustomerGone {
 }
 
 export type AppendError =
-  | WrongExpectedRevision
-  | IdempotencyConflict
-  | InvalidAppend
-  | StoreUnavailable
-  | CustomerGone;
+  WrongExpectedRevision | IdempotencyConflict | InvalidAppend | StoreUnavailable | CustomerGone;
 export type ReadError = InvalidAppend | StoreUnavailable;
 
 export interface ReadStreamOptions {

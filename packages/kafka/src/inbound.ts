@@ -19,7 +19,8 @@ export type InboundOutcome = 'appended' | 'duplicate' | 'dead-lettered';
 
 /** Why a message goes to the dead-letter topic. */
 export interface Refused {
-  readonly reason: 'not_json' | 'invalid_event' | 'idempotency_conflict' | 'invalid_append' | 'customer_erased';
+  readonly reason:
+    'not_json' | 'invalid_event' | 'idempotency_conflict' | 'invalid_append' | 'customer_erased';
   readonly issues: readonly ValidationIssue[];
 }
 
