@@ -7,6 +7,7 @@ import { keysCommand } from './commands/keys.js';
 import { replayCommand } from './commands/replay.js';
 import { seedCommand } from './commands/seed.js';
 import { startCommand } from './commands/start.js';
+import { verifyCommand } from './commands/verify.js';
 
 export function program(): Command {
   const p = new Command('crm-ledger')
@@ -22,6 +23,7 @@ export function program(): Command {
     .addCommand(keysCommand())
     .addCommand(replayCommand())
     .addCommand(clvCommand())
+    .addCommand(verifyCommand())
     .addCommand(exportCommand())
     .addCommand(eraseCommand());
   return p;
