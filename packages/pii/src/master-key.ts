@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 
@@ -44,19 +44,26 @@ export function loadMasterKey(options: {
     return E.isLeft(key) ? key : E.right({ key: key.right, source: 'environment' });
   }
   const file = path.join(options.dataDir, MASTER_KEY_FILE);
+  // Written to a private temporary file, then linked into place: link fails if the file exists, so of several
+  // processes starting at once exactly one creates the key, and none reads a half-written file.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    const fd = openSync(file, 'wx', 0o600);
+    const key = randomBytes(32);
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
-      const key = randomBytes(32);
       writeSync(fd, `${key.toString('base64')}\n`);
-      return E.right({ key, source: 'new file', file });
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    linkSync(tmp, file);
+    return E.right({ key, source: 'new file', file });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       return fail(`cannot create ${file}: ${(err as Error).message}`);
     }
+  } finally {
+    rmSync(tmp, { force: true });
   }
   try {
     const mode = statSync(file).mode & 0o777;
