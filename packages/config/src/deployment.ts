@@ -32,6 +32,20 @@ export const deploymentFields = {
       'must be a schema name: a-z, 0-9 and _, starting with a letter, at most 54',
     )
     .default('crm_ledger'),
+  CRM_LEDGER_KEY_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  CRM_LEDGER_KEY_STORE_SCHEMA: z
+    .string()
+    .trim()
+    .regex(
+      /^[a-z][a-z0-9_]{0,53}$/,
+      'must be a schema name: a-z, 0-9 and _, starting with a letter, at most 54',
+    )
+    .default('crm_ledger_keys'),
+  CRM_LEDGER_MASTER_KEY: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be base64 of 32 random bytes, e.g. from: openssl rand -base64 32')
+    .optional(),
   CRM_LEDGER_KAFKA_BROKERS: z
     .string()
     .trim()
@@ -64,7 +78,11 @@ export const ServiceEnv = LedgerEnv.extend(deploymentFields);
 export type ServiceEnv = z.output<typeof ServiceEnv>;
 
 /** Variables whose values may hold credentials: never echoed in messages. */
-export const SECRET_VARIABLES: readonly string[] = ['CRM_LEDGER_EVENTSTOREDB_URL', 'CRM_LEDGER_POSTGRES_URL'];
+export const SECRET_VARIABLES: readonly string[] = [
+  'CRM_LEDGER_EVENTSTOREDB_URL',
+  'CRM_LEDGER_POSTGRES_URL',
+  'CRM_LEDGER_MASTER_KEY',
+];
 
 /**
  * Reads and validates a service's configuration. Like `loadConfig` (one line per wrong variable, naming it),
@@ -107,6 +125,13 @@ export function loadServiceConfig(
     'postgres',
     'postgres://user:password@localhost:5432/crm_ledger',
   );
+  required(
+    'CRM_LEDGER_POSTGRES_URL',
+    'CRM_LEDGER_KEY_STORE',
+    value('CRM_LEDGER_KEY_STORE'),
+    'postgres',
+    'postgres://user:password@localhost:5432/crm_ledger',
+  );
   if (lines.length > 0 || E.isLeft(fields)) return E.left(lines);
   return E.right(fields.right);
 }
@@ -136,16 +161,23 @@ export type KafkaChoice =
       readonly partitions: number;
     };
 
+/** Where the customer keys of crypto-shredding live (docs/privacy.md); never the master key itself. */
+export type KeyStoreChoice =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
+
 export interface Deployment {
   readonly dataDir: string;
   readonly eventStore: EventStoreChoice;
   readonly readModel: ReadModelChoice;
   readonly kafka: KafkaChoice;
+  readonly keyStore: KeyStoreChoice;
 }
 
 /** File names of the embedded stores in the data directory. */
 export const SQLITE_EVENT_STORE_FILE = 'ledger.sqlite';
 export const SQLITE_READ_MODEL_FILE = 'readmodel.sqlite';
+export const SQLITE_KEY_STORE_FILE = 'keys.db';
 
 /** The choices of a validated configuration, as data the services match on (paths made absolute). */
 export function deploymentOf(config: ServiceEnv): Deployment {
@@ -183,7 +215,15 @@ export function deploymentOf(config: ServiceEnv): Deployment {
           },
           partitions: config.CRM_LEDGER_KAFKA_PARTITIONS,
         };
-  return { dataDir, eventStore, readModel, kafka };
+  const keyStore: KeyStoreChoice =
+    config.CRM_LEDGER_KEY_STORE === 'postgres'
+      ? {
+          kind: 'postgres',
+          connectionString: config.CRM_LEDGER_POSTGRES_URL!,
+          schema: config.CRM_LEDGER_KEY_STORE_SCHEMA,
+        }
+      : { kind: 'sqlite', file: path.join(dataDir, SQLITE_KEY_STORE_FILE) };
+  return { dataDir, eventStore, readModel, kafka, keyStore };
 }
 
 /** One line for the start-up log: where the data lives, without credentials. */

@@ -17,7 +17,36 @@ describe('deployment choices from the environment', () => {
       eventStore: { kind: 'sqlite', file: path.join('/srv/ledger', 'ledger.sqlite'), synchronous: 'full' },
       readModel: { kind: 'sqlite', file: path.join('/srv/ledger', 'readmodel.sqlite'), synchronous: 'full' },
       kafka: { kind: 'off' },
+      keyStore: { kind: 'sqlite', file: path.join('/srv/ledger', 'keys.db') },
     });
+  });
+
+  it('keeps customer keys in PostgreSQL when told (its own schema), which needs the PostgreSQL URL', () => {
+    const d = ok({
+      CRM_LEDGER_KEY_STORE: 'postgres',
+      CRM_LEDGER_POSTGRES_URL: 'postgres://crm:secret@db:5432/crm',
+    });
+    expect(d.keyStore).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgres://crm:secret@db:5432/crm',
+      schema: 'crm_ledger_keys',
+    });
+    expect(loadServiceConfig({ CRM_LEDGER_KEY_STORE: 'postgres' })).toEqual(
+      E.left([
+        'CRM_LEDGER_POSTGRES_URL: is required when CRM_LEDGER_KEY_STORE=postgres, e.g. postgres://user:password@localhost:5432/crm_ledger',
+      ]),
+    );
+  });
+
+  it('never echoes a wrong master key', () => {
+    const r = loadServiceConfig({ CRM_LEDGER_MASTER_KEY: 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=' });
+    expect(r).toEqual(
+      E.left([
+        'CRM_LEDGER_MASTER_KEY: must be base64 of 32 random bytes, e.g. from: openssl rand -base64 32, got a value (not shown: it may hold a password)',
+      ]),
+    );
+    const good = Buffer.alloc(32, 1).toString('base64');
+    expect(E.isRight(loadServiceConfig({ CRM_LEDGER_MASTER_KEY: good }))).toBe(true);
   });
 
   it('picks EventStoreDB, PostgreSQL and Kafka when told, with their settings', () => {

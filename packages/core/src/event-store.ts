@@ -81,7 +81,18 @@ export interface StoreUnavailable {
   readonly cause?: unknown;
 }
 
-export type AppendError = WrongExpectedRevision | IdempotencyConflict | InvalidAppend | StoreUnavailable;
+/**
+ * The customer was erased (their key destroyed, see docs/privacy.md): the ledger takes no new facts about them.
+ * Only a store decorated with crypto-shredding (`@crm-ledger/pii`) answers it.
+ */
+export interface CustomerGone {
+  readonly type: 'CustomerGone';
+  readonly customerId: string;
+  readonly streamName: string;
+}
+
+export type AppendError =
+  WrongExpectedRevision | IdempotencyConflict | InvalidAppend | StoreUnavailable | CustomerGone;
 export type ReadError = InvalidAppend | StoreUnavailable;
 
 export interface ReadStreamOptions {

@@ -24,6 +24,38 @@ export const CalendarDate = z.iso.date();
 export const ShortText = z.string().min(1).max(200);
 /** Free text written by or about a person: treated as personal data. */
 export const FreeText = z.string().min(1).max(4000);
+/**
+ * A personal field as the ledger stores it: encrypted with the customer's own key (crypto-shredding, see
+ * docs/privacy.md). `enc:v1:<keyId>:<base64url of IV ‖ ciphertext ‖ tag>`; bounded so that the largest
+ * plaintext any personal field accepts (4,000 characters of JSON, escapes included) fits.
+ */
+export const EncryptedField = z
+  .string()
+  .max(40_000)
+  .regex(
+    /^enc:v1:[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{38,}$/,
+    'an encrypted personal field enc:v1:<keyId>:<base64url>',
+  )
+  .describe('A personal field encrypted with the customer key (enc:v1:<keyId>:<base64url>)');
+
+/** Prefix of every encrypted personal field. */
+export const ENCRYPTED_FIELD_PREFIX = 'enc:v1:';
+
+/**
+ * A personal field: its plaintext schema (validated before encryption) or its encrypted form (what the store
+ * holds). Every field a definition lists in `pii` is declared with this.
+ */
+export function personal<S extends z.ZodType<string>>(plaintext: S) {
+  // A value that is neither is reported with the plaintext schema's message ("Invalid email address"), not
+  // zod's generic "Invalid input" of a union: senders only ever send plaintext.
+  return z.union([plaintext, EncryptedField], {
+    error: (issue) => (issue.code === 'invalid_union' ? issue.errors[0]?.[0]?.message : undefined),
+  });
+}
+
+/** Free text as events carry it: plaintext before encryption, `enc:v1:...` once stored. */
+export const PersonalText = personal(FreeText);
+
 /** A machine-readable label (category, touchpoint, feature key). */
 export const Slug = z
   .string()

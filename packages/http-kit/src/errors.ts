@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'wrong_expected_revision',
   'idempotency_conflict',
+  'customer_erased',
   'unavailable',
   'internal',
 ] as const;

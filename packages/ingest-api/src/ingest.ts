@@ -65,7 +65,9 @@ export type CustomerOutcome =
       readonly error: Extract<AppendError, { type: 'WrongExpectedRevision' | 'IdempotencyConflict' }>;
     }
   | { readonly status: 'invalid'; readonly message: string; readonly issues: readonly ValidationIssue[] }
-  | { readonly status: 'unavailable'; readonly message: string };
+  | { readonly status: 'unavailable'; readonly message: string }
+  /** The customer was erased: the ledger takes no new events about them (410). */
+  | { readonly status: 'gone'; readonly customerId: string };
 
 /**
  * Appends one customer's events atomically to `customerStream(customerId)`: the one write path of the
@@ -95,7 +97,13 @@ export function outcomeOfError(error: AppendError): CustomerOutcome {
       issues: e.issues ?? [],
     }))
     .with({ type: 'StoreUnavailable' }, (e) => ({ status: 'unavailable', message: e.message }))
+    .with({ type: 'CustomerGone' }, (e) => ({ status: 'gone', customerId: e.customerId }))
     .exhaustive();
+}
+
+/** A human sentence for an append refused because the customer was erased. */
+export function describeGone(customerId: string): string {
+  return `customer ${customerId} was erased (right to erasure): the ledger takes no new events about them`;
 }
 
 /** A human sentence for a conflict. */

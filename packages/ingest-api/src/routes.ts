@@ -6,6 +6,7 @@ import { ErrorBody, requireScope, sendError, type ApiKeyStore, type HttpApp } fr
 import {
   appendCustomerEvents,
   describeConflict,
+  describeGone,
   groupByCustomer,
   placements,
   validateItems,
@@ -41,6 +42,7 @@ const errors = {
   401: ErrorBody,
   403: ErrorBody,
   409: ErrorBody,
+  410: ErrorBody,
   413: ErrorBody,
   415: ErrorBody,
   503: ErrorBody,
@@ -63,7 +65,7 @@ function answer(
   };
 }
 
-/** The answer of a single-stream append: 201 written, 200 all duplicates, 409 conflict, 400, 503. */
+/** The answer of a single-stream append: 201 written, 200 all duplicates, 409 conflict, 410 customer erased, 400, 503. */
 async function replyWith(
   reply: FastifyReply,
   customerId: string,
@@ -84,6 +86,8 @@ async function replyWith(
       );
     case 'invalid':
       return sendError(reply, 400, 'invalid_request', outcome.message, outcome.issues);
+    case 'gone':
+      return sendError(reply, 410, 'customer_erased', describeGone(outcome.customerId));
     case 'unavailable':
       return sendError(
         reply,
@@ -292,6 +296,17 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
                 status: 'invalid',
                 code: 'invalid_request',
                 message: outcome.message,
+              };
+            }
+            break;
+          case 'gone':
+            // a conflict with the ledger's state: the customer was erased (a single-stream append answers 410)
+            for (const x of group) {
+              results[x.index] = {
+                ...base(x),
+                status: 'conflict',
+                code: 'customer_erased',
+                message: describeGone(customerId),
               };
             }
             break;

@@ -19,7 +19,8 @@ export type InboundOutcome = 'appended' | 'duplicate' | 'dead-lettered';
 
 /** Why a message goes to the dead-letter topic. */
 export interface Refused {
-  readonly reason: 'not_json' | 'invalid_event' | 'idempotency_conflict' | 'invalid_append';
+  readonly reason:
+    'not_json' | 'invalid_event' | 'idempotency_conflict' | 'invalid_append' | 'customer_erased';
   readonly issues: readonly ValidationIssue[];
 }
 
@@ -66,6 +67,17 @@ function refusedByStore(error: AppendError): E.Either<Refused, never> {
       return E.left({
         reason: 'invalid_append',
         issues: error.issues ?? [{ path: [], code: 'invalid_append', message: error.message }],
+      });
+    case 'CustomerGone':
+      return E.left({
+        reason: 'customer_erased',
+        issues: [
+          {
+            path: ['customerId'],
+            code: 'customer_erased',
+            message: `customer ${error.customerId} was erased: the ledger takes no new events about them`,
+          },
+        ],
       });
     case 'WrongExpectedRevision':
     case 'StoreUnavailable':

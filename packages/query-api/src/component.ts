@@ -64,6 +64,7 @@ export const queryApiComponent: LedgerComponent = {
     await ensureProjections(readModel);
     registerQueryRoutes(ctx.app, {
       store: ctx.store,
+      ...(ctx.vault === undefined ? {} : { vault: ctx.vault }),
       readModel,
       keys: ctx.keys,
       clock: ctx.clock,

@@ -10,11 +10,55 @@ import {
 } from '@crm-ledger/projections';
 import { customerViewsAsOf } from '@crm-ledger/projector';
 import * as E from 'fp-ts/lib/Either.js';
+import type { PiiVault } from '@crm-ledger/pii';
 
 export interface QueryContext {
   readonly readModel: ReadModelStore;
   readonly store: EventStore;
   readonly weights?: HealthWeights;
+  /** The customer keys: the 360 shows contact details decrypted (null once the customer was erased). */
+  readonly vault?: PiiVault;
+}
+
+/** The customer's contact details as last registered or updated, decrypted at this edge. */
+export interface Contact {
+  readonly name: string | null;
+  readonly email: string | null;
+  readonly phone: string | null;
+  /** True once the customer was erased: their key is destroyed, every personal field is null. */
+  readonly erased: boolean;
+}
+
+/**
+ * Folds the customer's registration and profile updates (in log order) into their contact details, decrypting
+ * the personal fields with the customer's key. Null without a key store (the process was given none).
+ */
+export async function contactOf(
+  vault: PiiVault | undefined,
+  events: readonly StoredEvent[],
+): Promise<Contact | null> {
+  if (vault === undefined) return null;
+  const reader = vault.reader(1);
+  const contact = { name: null as string | null, email: null as string | null, phone: null as string | null };
+  let erased = false;
+  const ordered = [...events].sort((a, b) => a.globalPosition - b.globalPosition);
+  for (const s of ordered) {
+    if (s.event.type === 'CustomerErased') erased = true;
+    if (s.event.type !== 'CustomerRegistered' && s.event.type !== 'CustomerProfileUpdated') continue;
+    const d = await reader.decrypt(s.event);
+    if (E.isLeft(d)) throw new Error(d.left.message);
+    erased ||= d.right.erased;
+    const data = d.right.event.data as Record<string, unknown>;
+    for (const field of ['name', 'email', 'phone'] as const) {
+      const v = data[field];
+      if (v === null || typeof v === 'string') contact[field] = v;
+    }
+  }
+  if (!erased) {
+    const state = await reader.isErased(ordered[0]?.event.customerId ?? '');
+    erased = E.isRight(state) && state.right;
+  }
+  return erased ? { name: null, email: null, phone: null, erased: true } : { ...contact, erased: false };
 }
 
 /** One entry of a customer's timeline: what happened, when, on which channel; personal data left out. */
@@ -51,6 +95,8 @@ export interface Customer360 {
   readonly asOf: string;
   /** `live`: read from the live tables; `folded`: computed from the stream for a past point. */
   readonly source: 'live' | 'folded';
+  /** Contact details (personal data, decrypted); null when the process has no key store. */
+  readonly contact: Contact | null;
   readonly service: { readonly customer: Row | null; readonly tickets: readonly Row[] };
   readonly success: {
     readonly account: Row | null;
@@ -140,6 +186,7 @@ export async function customer360(
     customerId,
     asOf,
     source: options.timeTravel ? 'folded' : 'live',
+    contact: await contactOf(ctx.vault, events),
     service: { customer: one('service_customers'), tickets: many('service_tickets') },
     success: {
       account,

@@ -1,3 +1,4 @@
+import type { PiiVault } from '@crm-ledger/pii';
 import { z } from 'zod';
 import type { Clock, EventStore, ReadModelStore } from '@crm-ledger/core';
 import { CustomerId } from '@crm-ledger/events';
@@ -28,6 +29,8 @@ export interface QueryRoutesOptions {
   readonly clock: Clock;
   /** Health score weights (default: DEFAULT_HEALTH_WEIGHTS). */
   readonly healthWeights?: HealthWeights;
+  /** Customer keys: the 360 decrypts contact details with them (null once erased). */
+  readonly vault?: PiiVault;
 }
 
 const Cell = z.union([z.string(), z.number(), z.null()]);
@@ -61,6 +64,17 @@ const Customer360Schema = z
     customerId: z.string(),
     asOf: z.string(),
     source: z.enum(['live', 'folded']),
+    contact: z
+      .object({
+        name: z.string().nullable(),
+        email: z.string().nullable(),
+        phone: z.string().nullable(),
+        erased: z
+          .boolean()
+          .describe('The customer was erased: their key is destroyed, personal fields are null'),
+      })
+      .nullable()
+      .describe('Contact details (personal data) decrypted with the customer key; null without a key store'),
     service: z.object({ customer: RowSchema.nullable(), tickets: Rows }),
     success: z.object({
       account: RowSchema.nullable(),
@@ -136,6 +150,7 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
   const ctx: QueryContext = {
     readModel: options.readModel,
     store: options.store,
+    ...(options.vault === undefined ? {} : { vault: options.vault }),
     ...(options.healthWeights === undefined ? {} : { weights: options.healthWeights }),
   };
   const auth = requireScope(options.keys, 'read');

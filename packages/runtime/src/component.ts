@@ -2,12 +2,18 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { LedgerEnv } from '@crm-ledger/config';
 import type { Clock, EventStore, ReadModelStore } from '@crm-ledger/core';
 import type { ApiKeyStore, HttpApp } from '@crm-ledger/http-kit';
+import type { PiiVault } from '@crm-ledger/pii';
 
 /** What every part of a ledger process gets: the validated config, the one logger, store, HTTP server, keys. */
 export interface LedgerContext {
   readonly config: LedgerEnv;
   readonly logger: FastifyBaseLogger;
   readonly store: EventStore;
+  /**
+   * Personal data (crypto-shredding): the customer keys. `store` encrypts personal fields with them on append;
+   * readers that show personal data decrypt with `vault.reader()`. Undefined in a process without a key store.
+   */
+  readonly vault?: PiiVault;
   /** The process's one HTTP server: add routes in `start` (it listens after every component started). */
   readonly app: HttpApp;
   readonly keys: ApiKeyStore;

@@ -1,2 +1,3 @@
 export * from './component.js';
 export * from './ledger.js';
+export * from './shredder.js';

@@ -11,14 +11,20 @@ import {
   keyFiles,
   type HttpApp,
 } from '@crm-ledger/http-kit';
+import type { PiiVault } from '@crm-ledger/pii';
 import { startComponents, type LedgerComponent, type LedgerContext } from './component.js';
 
 export interface LedgerProcessOptions {
   readonly config: LedgerEnv;
   readonly logger: FastifyBaseLogger;
   readonly components: readonly LedgerComponent[];
-  /** Opens the configured event store in the (absolute) data directory; `describe` says where data lives. */
-  readonly openStore: (dataDir: string) => Promise<{ store: EventStore; describe: string }>;
+  /**
+   * Opens the configured event store in the (absolute) data directory; `describe` says where data lives. With a
+   * `vault` the store encrypts personal fields (crypto-shredding) and readers can decrypt them.
+   */
+  readonly openStore: (
+    dataDir: string,
+  ) => Promise<{ store: EventStore; describe: string; vault?: PiiVault | undefined }>;
   /** Opens the configured read-model store in the (absolute) data directory, for the projector and query API. */
   readonly openReadModel?: (dataDir: string) => Promise<ReadModelStore>;
   /** Runs after the store is open and before anything listens (e.g. seeding an empty store). */
@@ -52,7 +58,7 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Runnin
   const clock = options.clock ?? systemClock;
   const dataDir = path.resolve(config.CRM_LEDGER_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
-  const { store, describe } = await options.openStore(dataDir);
+  const { store, describe, vault } = await options.openStore(dataDir);
   try {
     const keys = fileApiKeyStore(keyFiles(dataDir).store);
     const adminKeyFile = await ensureAdminKey(keys, keyFiles(dataDir).adminKey, clock.now());
@@ -78,6 +84,7 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Runnin
       config,
       logger,
       store,
+      ...(vault === undefined ? {} : { vault }),
       app,
       keys,
       dataDir,

@@ -1,1 +1,2 @@
 export * from './stores.js';
+export * from './pii.js';

@@ -34,6 +34,7 @@ export async function appendResumable(
       return { ok: false, failure: { outcome, index: indexOf(events, outcome) } };
     case 'invalid':
     case 'unavailable':
+    case 'gone':
       return { ok: false, failure: { outcome, index: 0 } };
   }
   const written = { appended: 0, duplicate: 0 };

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { clvCommand } from './commands/clv.js';
+import { eraseCommand } from './commands/erase.js';
+import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { keysCommand } from './commands/keys.js';
 import { replayCommand } from './commands/replay.js';
@@ -21,6 +23,8 @@ export function program(): Command {
     .addCommand(keysCommand())
     .addCommand(replayCommand())
     .addCommand(clvCommand())
-    .addCommand(verifyCommand());
+    .addCommand(verifyCommand())
+    .addCommand(exportCommand())
+    .addCommand(eraseCommand());
   return p;
 }

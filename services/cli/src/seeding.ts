@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { EventStore } from '@crm-ledger/core';
 import type { RawEnvelope } from '@crm-ledger/events';
-import { describeConflict } from '@crm-ledger/ingest-api';
+import { describeConflict, describeGone } from '@crm-ledger/ingest-api';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { appendResumable, inPool, type Failure } from './append.js';
 
@@ -26,6 +26,8 @@ export function describeFailure(f: Failure): string {
       return f.outcome.message;
     case 'unavailable':
       return `event store unavailable: ${f.outcome.message}`;
+    case 'gone':
+      return describeGone(f.outcome.customerId);
   }
 }
 

@@ -5,15 +5,16 @@ import { pino } from 'pino';
 import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { catalogueComponents, ingestComponent } from '@crm-ledger/ingest-api';
-import { startLedger } from '@crm-ledger/runtime';
-import { openEventStore } from '@crm-ledger/stores';
+import { shredderComponent, startLedger } from '@crm-ledger/runtime';
+import { openEventStore, openVault, withEncryption } from '@crm-ledger/stores';
 
 new Command('crm-ledger-ingest')
   .description(
     'The ingest API as a standalone process. Configured by environment variables only:\n' +
       '  CRM_LEDGER_DATA_DIR (./.data), CRM_LEDGER_HOST (127.0.0.1), CRM_LEDGER_PORT (4100), CRM_LEDGER_LOG_LEVEL (info),\n' +
       '  CRM_LEDGER_SQLITE_SYNCHRONOUS (full), CRM_LEDGER_BODY_LIMIT (4mb), CRM_LEDGER_MAX_EVENTS_PER_BATCH (1000),\n' +
-      '  CRM_LEDGER_EVENT_STORE (sqlite | eventstoredb) and CRM_LEDGER_EVENTSTOREDB_URL: see docs/configuration.md.',
+      '  CRM_LEDGER_EVENT_STORE (sqlite | eventstoredb) and CRM_LEDGER_EVENTSTOREDB_URL,\n' +
+      '  CRM_LEDGER_KEY_STORE (sqlite | postgres), CRM_LEDGER_MASTER_KEY: see docs/configuration.md.',
   )
   .action(async () => {
     const config = loadServiceConfig(process.env);
@@ -27,13 +28,22 @@ new Command('crm-ledger-ingest')
     const ledger = await startLedger({
       config: config.right,
       logger,
-      components: [ingestComponent],
+      components: [shredderComponent, ingestComponent],
       extraSchemas: catalogueComponents(),
-      openStore: (dataDir) => {
+      openStore: async (dataDir) => {
         const deployment = deploymentOf({ ...config.right, CRM_LEDGER_DATA_DIR: dataDir });
-        // the ingest API validates every event against the catalogue before appending
-        const store = openEventStore(deployment.eventStore, { validation: 'envelope' });
-        return Promise.resolve({ store, describe: describeDeployment(deployment).split('; ')[0]! });
+        const opened = await openVault(deployment, config.right.CRM_LEDGER_MASTER_KEY);
+        // the ingest API validates every event against the catalogue before appending; personal fields are
+        // encrypted with the customer's key before they reach the store
+        const store = withEncryption(
+          openEventStore(deployment.eventStore, { validation: 'envelope' }),
+          opened,
+          {
+            validate: false,
+          },
+        );
+        const describe = `${describeDeployment(deployment).split('; ')[0]!}; ${opened.describe}`;
+        return { store, describe, vault: opened.vault };
       },
     });
     onShutdownSignal(logger, () => ledger.stop());

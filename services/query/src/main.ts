@@ -6,7 +6,7 @@ import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { queryApiComponent, queryEnv } from '@crm-ledger/query-api';
 import { startLedger } from '@crm-ledger/runtime';
-import { openEventStore, openReadModelStore } from '@crm-ledger/stores';
+import { openEventStore, openReadModelStore, openVault, withEncryption } from '@crm-ledger/stores';
 
 new Command('crm-ledger-query')
   .description(
@@ -14,7 +14,8 @@ new Command('crm-ledger-query')
       'or crm-ledger start). Stateless: run as many as needed. Configured by environment variables only:\n' +
       '  CRM_LEDGER_DATA_DIR (./.data, holds the API keys), CRM_LEDGER_HOST (127.0.0.1), CRM_LEDGER_PORT (4100),\n' +
       '  CRM_LEDGER_LOG_LEVEL (info), CRM_LEDGER_HEALTH_WEIGHTS, CRM_LEDGER_EVENT_STORE (sqlite | eventstoredb, for\n' +
-      '  "as of" queries), CRM_LEDGER_READ_MODEL_STORE (sqlite | postgres) and their connection settings:\n' +
+      '  "as of" queries), CRM_LEDGER_READ_MODEL_STORE (sqlite | postgres), CRM_LEDGER_KEY_STORE (sqlite | postgres)\n' +
+      '  and CRM_LEDGER_MASTER_KEY (to show personal data in the customer 360), and their connection settings:\n' +
       '  see docs/configuration.md.',
   )
   .action(async () => {
@@ -37,13 +38,16 @@ new Command('crm-ledger-query')
       config: config.right,
       logger,
       components: [queryApiComponent],
-      openStore: (dataDir) => {
+      openStore: async (dataDir) => {
         const deployment = deploymentIn(dataDir);
-        const store = openEventStore(deployment.eventStore);
-        return Promise.resolve({
+        // the customer 360 decrypts personal fields with the customer keys (null once erased)
+        const opened = await openVault(deployment, config.right.CRM_LEDGER_MASTER_KEY);
+        const store = withEncryption(openEventStore(deployment.eventStore), opened, { validate: true });
+        return {
           store,
-          describe: describeDeployment(deployment).split('; ').slice(0, 2).join('; '),
-        });
+          vault: opened.vault,
+          describe: `${describeDeployment(deployment).split('; ').slice(0, 2).join('; ')}; ${opened.describe}`,
+        };
       },
       openReadModel: (dataDir) => openReadModelStore(deploymentIn(dataDir).readModel),
     });

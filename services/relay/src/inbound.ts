@@ -12,13 +12,23 @@ import {
   createKafka,
   startInboundConsumer,
 } from '@crm-ledger/kafka';
+import { deploymentOf, ServiceEnv } from '@crm-ledger/config';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openVault, withEncryption } from '@crm-ledger/stores';
 
 const InboundEnv = LedgerEnv.pick({
   CRM_LEDGER_DATA_DIR: true,
   CRM_LEDGER_LOG_LEVEL: true,
   CRM_LEDGER_SQLITE_SYNCHRONOUS: true,
 })
+  .extend(
+    ServiceEnv.pick({
+      CRM_LEDGER_KEY_STORE: true,
+      CRM_LEDGER_KEY_STORE_SCHEMA: true,
+      CRM_LEDGER_MASTER_KEY: true,
+      CRM_LEDGER_POSTGRES_URL: true,
+    }).shape,
+  )
   .extend(KafkaEnv.shape)
   .extend({
     CRM_LEDGER_INBOUND_TOPIC: z.string().trim().min(1).optional(),
@@ -37,12 +47,28 @@ Configuration (environment):
   CRM_LEDGER_DATA_DIR                    data directory; the ledger is its ledger.sqlite (default ./.data)
   CRM_LEDGER_SQLITE_SYNCHRONOUS          full (default) or normal
   CRM_LEDGER_LOG_LEVEL                   pino level (default info)
+  CRM_LEDGER_KEY_STORE                   sqlite (keys.db in the data directory, default) or postgres
+  CRM_LEDGER_KEY_STORE_SCHEMA            PostgreSQL schema of the keys (default crm_ledger_keys)
+  CRM_LEDGER_MASTER_KEY                  base64 of 32 bytes; default: <data dir>/master.key (created 0600)
 ${Object.entries(KAFKA_ENV_HELP)
   .map(([k, v]) => `  ${k.padEnd(37)}  ${v}`)
   .join('\n')}
   CRM_LEDGER_INBOUND_TOPIC               default <prefix>.inbound
   CRM_LEDGER_INBOUND_DEAD_LETTER_TOPIC   default <inbound topic>.dlq
   CRM_LEDGER_INBOUND_GROUP_ID            default crm-ledger-inbound`;
+
+/** The settings deploymentOf needs, as the strings ServiceEnv parses (undefined ones left out). */
+function pickDefined(config: z.output<typeof InboundEnv>): Record<string, string> {
+  const out: Record<string, string> = {
+    CRM_LEDGER_DATA_DIR: config.CRM_LEDGER_DATA_DIR,
+    CRM_LEDGER_SQLITE_SYNCHRONOUS: config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+    CRM_LEDGER_KEY_STORE: config.CRM_LEDGER_KEY_STORE,
+    CRM_LEDGER_KEY_STORE_SCHEMA: config.CRM_LEDGER_KEY_STORE_SCHEMA,
+  };
+  if (config.CRM_LEDGER_POSTGRES_URL !== undefined)
+    out.CRM_LEDGER_POSTGRES_URL = config.CRM_LEDGER_POSTGRES_URL;
+  return out;
+}
 
 async function main(): Promise<number> {
   try {
@@ -70,12 +96,25 @@ async function main(): Promise<number> {
     clientId: 'crm-ledger-inbound',
     logger,
   });
-  const store = openSqliteEventStore({
-    file: path.join(path.resolve(config.CRM_LEDGER_DATA_DIR), 'ledger.sqlite'),
-    synchronous: config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
-    // appendInbound validates every event against the catalogue first
-    validation: 'envelope',
-  });
+  if (config.CRM_LEDGER_KEY_STORE === 'postgres' && config.CRM_LEDGER_POSTGRES_URL === undefined) {
+    console.error('crm-inbound: CRM_LEDGER_POSTGRES_URL is required when CRM_LEDGER_KEY_STORE=postgres');
+    return 2;
+  }
+  // personal fields are encrypted with the customer's key before they are stored (crypto-shredding)
+  const opened = await openVault(
+    deploymentOf(ServiceEnv.parse({ ...pickDefined(config), CRM_LEDGER_KAFKA_BROKERS: 'off' })),
+    config.CRM_LEDGER_MASTER_KEY,
+  );
+  const store = withEncryption(
+    openSqliteEventStore({
+      file: path.join(path.resolve(config.CRM_LEDGER_DATA_DIR), 'ledger.sqlite'),
+      synchronous: config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
+      // appendInbound validates every event against the catalogue first
+      validation: 'envelope',
+    }),
+    opened,
+    { validate: false },
+  );
   try {
     const topics = await connectKafkaPublisher({
       kafka,

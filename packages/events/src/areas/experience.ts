@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../define.js';
-import { Channel, Effort, FreeText, Id, Sentiment, Slug } from '../primitives.js';
+import { Channel, Effort, PersonalText, Id, Sentiment, Slug } from '../primitives.js';
 
 export const TouchpointInteracted = defineEvent({
   type: 'TouchpointInteracted',
@@ -25,7 +25,7 @@ const SurveyCommon = {
   channel: Channel.optional(),
   ticketId: Id.optional().describe('The ticket this answer is about, if any'),
   touchpoint: Slug.optional(),
-  comment: FreeText.optional(),
+  comment: PersonalText.optional(),
 };
 
 export const SurveyAnswered = defineEvent({
@@ -48,7 +48,7 @@ export const FeedbackGiven = defineEvent({
     channel: Channel,
     topic: Slug.optional(),
     sentiment: Sentiment.optional(),
-    text: FreeText.optional(),
+    text: PersonalText.optional(),
   }),
   pii: ['text'],
 });

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { defineEvent } from '../define.js';
-import { AcquisitionChannel, ShortText, Segment } from '../primitives.js';
+import { AcquisitionChannel, personal, ShortText, Segment } from '../primitives.js';
 
-const PersonalName = z.string().min(1).max(200);
-const Email = z.email().max(254);
-const Phone = z
-  .string()
-  .regex(/^\+?[0-9 ()-]{4,32}$/, 'a phone number: digits, spaces, ( ) - and an optional leading +');
+const PersonalName = personal(z.string().min(1).max(200));
+const Email = personal(z.email().max(254));
+const Phone = personal(
+  z.string().regex(/^\+?[0-9 ()-]{4,32}$/, 'a phone number: digits, spaces, ( ) - and an optional leading +'),
+);
 const Country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code');
 
 export const CustomerRegistered = defineEvent({

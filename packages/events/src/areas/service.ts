@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent, olderVersion } from '../define.js';
-import { Channel, FreeText, Id, Priority, ShortText, Slug } from '../primitives.js';
+import { Channel, PersonalText, Id, Priority, ShortText, Slug } from '../primitives.js';
 
 /** The targets a ticket is measured against. */
 export const SlaPolicy = z
@@ -17,7 +17,7 @@ const TicketOpenedV1 = z.strictObject({
   channel: Channel,
   category: Slug.describe('The contact driver: why the customer got in touch'),
   slaPolicy: SlaPolicy.optional(),
-  subject: FreeText.optional(),
+  subject: PersonalText.optional(),
 });
 
 export const TicketOpened = defineEvent({
@@ -39,7 +39,7 @@ export const TicketReplied = defineEvent({
     by: z.enum(['agent', 'customer']),
     agentId: Id.optional(),
     channel: Channel.optional(),
-    body: FreeText.optional(),
+    body: PersonalText.optional(),
   }),
   pii: ['body'],
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../define.js';
-import { CalendarDate, Channel, FreeText, Id, ShortText, Slug, Timestamp } from '../primitives.js';
+import { CalendarDate, Channel, PersonalText, Id, ShortText, Slug, Timestamp } from '../primitives.js';
 
 export const SuccessCriterionDefined = defineEvent({
   type: 'SuccessCriterionDefined',
@@ -81,7 +81,7 @@ export const OutreachMade = defineEvent({
     kind: z.enum(OUTREACH_KINDS),
     by: Id.describe('The customer success manager or team member'),
     channel: Channel,
-    note: FreeText.optional(),
+    note: PersonalText.optional(),
   }),
   pii: ['note'],
 });
