@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'wrong_expected_revision',
   'idempotency_conflict',
+  'rate_limited',
   'unavailable',
   'internal',
 ] as const;
@@ -67,4 +68,5 @@ export const commonErrorResponses = {
   403: ErrorBody,
   413: ErrorBody,
   415: ErrorBody,
+  429: ErrorBody,
 } as const;

@@ -43,6 +43,7 @@ const errors = {
   409: ErrorBody,
   413: ErrorBody,
   415: ErrorBody,
+  429: ErrorBody,
   503: ErrorBody,
 };
 
