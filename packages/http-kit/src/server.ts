@@ -91,6 +91,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser('text/plain');
+  // JSON bodies must be UTF-8: invalid bytes are refused (400) instead of becoming U+FFFD in a stored event.
+  // Parsing itself is Fastify's (secure-json-parse: `__proto__` and `constructor.prototype` keys are refused).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(Object.assign(new Error('the body is not valid UTF-8'), { statusCode: 400 }), undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
 
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -102,6 +117,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
+  });
+
+  // JSON bodies are read as UTF-8: a body declared in another charset would be misread, so it is refused.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      throw Object.assign(new Error(`charset ${charset} is not supported`), { statusCode: 415 });
+    }
+    return payload;
   });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {

@@ -133,7 +133,8 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
           400,
           'invalid_request',
           'the event is invalid',
-          invalid.flatMap((i) => i.issues),
+          // paths from the body's root, as for the schema's own issues (no item index: there is one event)
+          invalid.flatMap((i) => i.issues.map((x) => ({ ...x, path: x.path.slice(1) }))),
         );
       }
       const event = valid[0].event;
