@@ -87,6 +87,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The router's own refusals (a malformed URL, a path parameter over 100 characters) in the stable shape too.
+    frameworkErrors: (error, _req, reply) =>
+      sendError(reply, error.statusCode === 414 ? 414 : 400, 'invalid_request', error.message),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
