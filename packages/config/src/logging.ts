@@ -39,6 +39,37 @@ export const LOG_REDACT_PATHS: readonly string[] = [
 export function loggerOptions(
   name: string,
   level: string,
-): { name: string; level: string; redact: { paths: string[]; censor: string } } {
-  return { name, level, redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' } };
+): {
+  name: string;
+  level: string;
+  redact: { paths: string[]; censor: string };
+  serializers: { req: (req: LoggedRequest) => Record<string, unknown> };
+} {
+  return {
+    name,
+    level,
+    redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' },
+    serializers: { req: serializeRequest },
+  };
+}
+
+/** What an HTTP request log line may show of a request (Fastify's request object has these fields). */
+interface LoggedRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly host?: string;
+  readonly ip?: string;
+}
+
+/**
+ * A request in a log line: method, path and client, never the query string (filters and time-travel values are
+ * the caller's data, and a client may put anything there), never headers or body.
+ */
+export function serializeRequest(req: LoggedRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? req.url.split('?')[0] : undefined,
+    host: req.host,
+    remoteAddress: req.ip,
+  };
 }
