@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import { canonicalJson } from '@crm-ledger/core';
+import { GENESIS_LINK, canonicalJson, chainLink } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
 import { EVENTS_DDL, INSERT_EVENT_SQL, openSqliteEventStore, pragmas } from '@crm-ledger/store-sqlite';
 import { generateHistory, type CustomerHistory } from '@crm-ledger/synthetic';
@@ -173,8 +173,9 @@ function runRaw(config: RunConfig, file: string): Omit<RunResult, 'peakRssMiB' |
   const db = new Database(file);
   for (const p of pragmas(config.synchronous)) db.pragma(p);
   db.exec(EVENTS_DDL);
-  const insert = db.prepare<[string, number, string, string, string, string, string]>(INSERT_EVENT_SQL);
-  type Row = [string, number, string, string, string, string, string];
+  const insert =
+    db.prepare<[string, number, string, string, string, string, string, string]>(INSERT_EVENT_SQL);
+  type Row = [string, number, string, string, string, string, string, string];
   const insertAll = db.transaction((rows: readonly Row[]) => {
     for (const r of rows) insert.run(...r);
   });
@@ -203,14 +204,18 @@ function runRaw(config: RunConfig, file: string): Omit<RunResult, 'peakRssMiB' |
   });
   const iterator = history[Symbol.iterator]();
   for (;;) {
-    // The same rows the store writes: stream, revision, id, type, customer, recorded_at, canonical JSON body.
+    // The same rows the store writes: stream, revision, id, type, customer, recorded_at, canonical JSON body,
+    // chain link (computed here, untimed: the raw run measures SQLite alone).
     const g0 = now();
     const next = iterator.next();
     if (next.done !== true) {
       const stream = customerStream(next.value.customerId);
-      next.value.events.forEach((e, revision) =>
-        rows.push([stream, revision, e.eventId, e.type, e.customerId, recordedAt, canonicalJson(e)]),
-      );
+      let link = GENESIS_LINK;
+      next.value.events.forEach((e, revision) => {
+        const body = canonicalJson(e);
+        link = chainLink(link, stream, revision, body);
+        rows.push([stream, revision, e.eventId, e.type, e.customerId, recordedAt, body, link]);
+      });
     }
     generation += now() - g0;
     while (rows.length >= config.rawTransaction) flush(config.rawTransaction);

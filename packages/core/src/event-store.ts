@@ -28,6 +28,11 @@ export interface StoredEvent {
   /** When the ledger learned of the event (ISO-8601 UTC), which differs from `occurredAt` for back-filled history. */
   readonly recordedAt: string;
   readonly event: RawEnvelope;
+  /**
+   * The chain link of this event (lower-case hex SHA-256 over the previous link of its stream and the stored
+   * bytes: `chainLink` in chain.ts). `crm-ledger verify` recomputes every link.
+   */
+  readonly hash: string;
 }
 
 export interface AppendOptions {

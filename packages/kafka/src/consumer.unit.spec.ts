@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { GENESIS_LINK } from '@crm-ledger/core';
 import { describe, expect, it } from 'vitest';
 import { createMessageHandler } from './consumer.js';
 import { memoryDeduplicator } from './dedupe.js';
@@ -8,7 +9,14 @@ import { DEFAULT_TOPICS } from './topics.js';
 
 const messages = sampleHistory(1)[0]!.events.map((event, i) => {
   const encoded = encodeEvent(
-    { globalPosition: i + 1, streamName: 'customer-c-0', revision: i, recordedAt: event.occurredAt, event },
+    {
+      globalPosition: i + 1,
+      streamName: 'customer-c-0',
+      revision: i,
+      recordedAt: event.occurredAt,
+      event,
+      hash: GENESIS_LINK,
+    },
     DEFAULT_TOPICS,
   );
   if (E.isLeft(encoded)) throw new Error('encode');

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from '@crm-ledger/core';
+import { GENESIS_LINK, type StoredEvent } from '@crm-ledger/core';
 import { decodeMessage } from './decode.js';
 import { encodeEvent, type OutgoingMessage } from './encode.js';
 import { HEADERS } from './headers.js';
@@ -15,6 +15,7 @@ const stored: StoredEvent[] = events.map((event, i) => ({
   revision: i % 4,
   recordedAt: '2025-01-01T00:00:00.000Z',
   event,
+  hash: GENESIS_LINK,
 }));
 
 function encode(s: StoredEvent): OutgoingMessage {
@@ -146,6 +147,7 @@ describe('a profile update that changed only personal data', () => {
     streamName: 'customer-c-9',
     revision: 1,
     recordedAt: '2025-01-01T00:00:00.000Z',
+    hash: GENESIS_LINK,
     event: {
       eventId: '00000000-0000-4000-8000-000000000999',
       type: 'CustomerProfileUpdated',

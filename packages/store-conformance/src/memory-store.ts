@@ -1,6 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import {
+  GENESIS_LINK,
   canonicalJson,
+  chainLink,
   systemClock,
   type AppendError,
   type AppendOptions,
@@ -112,12 +114,14 @@ export class InMemoryEventStore implements EventStore {
     const positions: GlobalPosition[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = JSON.parse(contents[i]!) as RawEnvelope;
+      const prevLink = stream[stream.length - 1]?.hash ?? GENESIS_LINK;
       const s: StoredEvent = {
         globalPosition: this.log.length + 1,
         streamName,
         revision: stream.length,
         recordedAt,
         event,
+        hash: chainLink(prevLink, streamName, stream.length, contents[i]!),
       };
       this.log.push(s);
       stream.push(s);

@@ -10,6 +10,8 @@ import { fromEsdbRevision } from './revisions.js';
  * - data = the envelope's `data` (JSON);
  * - metadata = every other envelope field under its own name, plus `$correlationId` / `$causationId`
  *   (the `$` keys ESDB's own projections and UI understand) when the envelope has them.
+ * - metadata `chainLink` = the event's chain link (`chainLink` of @crm-ledger/core), computed by the adapter
+ *   from the stream head it reads before every append (events from before the chain have none: '').
  * Reading rebuilds the envelope from the metadata's copies (not from ESDB's normalised id), so it comes back
  * exactly as appended.
  */
@@ -23,14 +25,15 @@ export interface EnvelopeMetadata {
   readonly source?: string;
   readonly $correlationId?: string;
   readonly $causationId?: string;
+  readonly chainLink?: string;
   readonly [key: string]: unknown;
 }
 
 type LedgerJsonEvent = { type: string; data: unknown; metadata: EnvelopeMetadata };
 
-export function toEventData(envelope: RawEnvelope): JSONEventData {
+export function toEventData(envelope: RawEnvelope, link: string): JSONEventData {
   const { data, type, ...meta } = envelope;
-  const metadata: Record<string, unknown> = { ...meta };
+  const metadata: Record<string, unknown> = { ...meta, chainLink: link };
   if (envelope.correlationId !== undefined) metadata.$correlationId = envelope.correlationId;
   if (envelope.causationId !== undefined) metadata.$causationId = envelope.causationId;
   for (const k of Object.keys(metadata)) if (metadata[k] === undefined) delete metadata[k];
@@ -72,7 +75,7 @@ export function fromRecordedEvent(recorded: RecordedEvent, namespace = ''): Stor
   ) {
     throw new Error(`event ${recorded.id} in ${recorded.streamId} has no crm-ledger envelope metadata`);
   }
-  const { $correlationId: _c, $causationId: _k, ...meta } = m;
+  const { $correlationId: _c, $causationId: _k, chainLink: link, ...meta } = m;
   const event = { ...meta, type: recorded.type, data: ev.data } as RawEnvelope;
   return {
     globalPosition: toGlobalPosition(recorded.position),
@@ -80,5 +83,6 @@ export function fromRecordedEvent(recorded: RecordedEvent, namespace = ''): Stor
     revision: fromEsdbRevision(recorded.revision),
     recordedAt: recorded.created.toISOString(),
     event,
+    hash: typeof link === 'string' ? link : '',
   };
 }

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { appendSize, fromRecordedEvent, toEventData } from './codec.js';
 import { registered } from './test-events.js';
 
+const LINK = 'ab'.repeat(32);
+
 /** What the client hands back for an event it read (the shape of convertGrpcEvent's output). */
 function recordedFrom(
   data: ReturnType<typeof toEventData>,
@@ -30,7 +32,7 @@ describe('envelope <-> ESDB event', () => {
       causationId: 'cmd-9',
       source: 'crm',
     });
-    const d = toEventData(e);
+    const d = toEventData(e, LINK);
     expect(d.id).toBe(e.eventId);
     expect(d.type).toBe('CustomerRegistered');
     expect(d.contentType).toBe('application/json');
@@ -39,8 +41,9 @@ describe('envelope <-> ESDB event', () => {
   });
 
   it('omits $correlationId / $causationId when the envelope has none', () => {
-    const d = toEventData(registered('c1'));
+    const d = toEventData(registered('c1'), LINK);
     expect(Object.keys(d.metadata as object).sort()).toEqual([
+      'chainLink',
       'customerId',
       'eventId',
       'occurredAt',
@@ -53,7 +56,7 @@ describe('envelope <-> ESDB event', () => {
       registered('c1', 2),
       registered('c1', 3, { correlationId: 'x', causationId: 'y', source: 's' }),
     ]) {
-      const stored = fromRecordedEvent(recordedFrom(toEventData(e), 4n, 123_456n));
+      const stored = fromRecordedEvent(recordedFrom(toEventData(e, LINK), 4n, 123_456n));
       expect(canonicalJson(stored.event)).toBe(canonicalJson(e));
       expect(stored).toMatchObject({
         globalPosition: 123_456,
@@ -64,28 +67,40 @@ describe('envelope <-> ESDB event', () => {
     }
   });
 
+  it('carries the chain link in the metadata and returns it as the hash, outside the envelope', () => {
+    const e = registered('c1', 5);
+    const stored = fromRecordedEvent(recordedFrom(toEventData(e, LINK), 0n, 10n));
+    expect(stored.hash).toBe(LINK);
+    expect(stored.event).not.toHaveProperty('chainLink');
+    expect(canonicalJson(stored.event)).toBe(canonicalJson(e));
+    const before = recordedFrom(toEventData(e, LINK), 0n, 10n);
+    const { chainLink: _dropped, ...metadata } = before.metadata as Record<string, unknown>;
+    // An event written before the chain existed has no link: it reads as '' and verify reports it.
+    expect(fromRecordedEvent({ ...before, metadata }).hash).toBe('');
+  });
+
   it('strips the namespace from the stream name', () => {
     const recorded = {
-      ...recordedFrom(toEventData(registered('c1')), 0n, 10n),
+      ...recordedFrom(toEventData(registered('c1'), LINK), 0n, 10n),
       streamId: 'run42.customer-c1',
     };
     expect(fromRecordedEvent(recorded, 'run42.').streamName).toBe('customer-c1');
   });
 
   it('refuses records that are not crm-ledger envelopes, and servers without positions', () => {
-    const foreign = { ...recordedFrom(toEventData(registered('c1')), 0n, 10n), metadata: { hello: 1 } };
+    const foreign = { ...recordedFrom(toEventData(registered('c1'), LINK), 0n, 10n), metadata: { hello: 1 } };
     expect(() => fromRecordedEvent(foreign as RecordedEvent)).toThrow(/no crm-ledger envelope/);
-    const old = { ...recordedFrom(toEventData(registered('c1')), 0n, 10n), position: undefined };
+    const old = { ...recordedFrom(toEventData(registered('c1'), LINK), 0n, 10n), position: undefined };
     expect(() => fromRecordedEvent(old as RecordedEvent)).toThrow(/22\.6/);
   });
 
   it('counts the bytes ESDB counts against its maximum append size: data + metadata, UTF-8', () => {
-    const small = toEventData(registered('c1'));
+    const small = toEventData(registered('c1'), LINK);
     const expected =
       Buffer.byteLength(JSON.stringify(small.data)) + Buffer.byteLength(JSON.stringify(small.metadata));
     expect(appendSize([small])).toBe(expected);
     expect(appendSize([small, small])).toBe(2 * expected);
-    const accented = toEventData(registered('c1', 1, { source: 'é'.repeat(10) }));
+    const accented = toEventData(registered('c1', 1, { source: 'é'.repeat(10) }), LINK);
     expect(appendSize([accented]) - expected).toBe(Buffer.byteLength(',"source":""') + 20);
   });
 });

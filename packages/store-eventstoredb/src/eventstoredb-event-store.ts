@@ -13,18 +13,21 @@ import {
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type {
-  AppendError,
-  AppendOptions,
-  AppendResult,
-  EventStore,
-  ExpectedRevision,
-  GlobalPosition,
-  ReadAllOptions,
-  ReadError,
-  ReadStreamOptions,
-  StoredEvent,
-  SubscribeOptions,
+import {
+  GENESIS_LINK,
+  chainBatch,
+  storedBytesOf,
+  type AppendError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type GlobalPosition,
+  type ReadAllOptions,
+  type ReadError,
+  type ReadStreamOptions,
+  type StoredEvent,
+  type SubscribeOptions,
 } from '@crm-ledger/core';
 import { CUSTOMER_STREAM_PREFIX, type RawEnvelope } from '@crm-ledger/events';
 import { appendSize, fromRecordedEvent, toEventData } from './codec.js';
@@ -119,8 +122,8 @@ export class EventStoreDbEventStore implements EventStore {
         message: `stream ${stream} does not start with ${this.prefixes.join(' or ')}: this store reads $all filtered on those prefixes`,
       });
     }
-    const data = batch.map(toEventData);
-    const size = appendSize(data);
+    // Links are computed per attempt from the stream head; a placeholder of the same length sizes the batch.
+    const size = appendSize(batch.map((e) => toEventData(e, GENESIS_LINK)));
     if (size > this.maxAppendSize) {
       return E.left({
         type: 'InvalidAppend',
@@ -128,7 +131,7 @@ export class EventStoreDbEventStore implements EventStore {
       });
     }
     for (let attempt = 1; ; attempt++) {
-      const result = await this.appendOnce(stream, batch, data, expected);
+      const result = await this.appendOnce(stream, batch, expected);
       const raced =
         E.isLeft(result) && result.left.type === 'WrongExpectedRevision' && retriableAfterRace(expected);
       if (!raced || attempt >= this.maxAppendAttempts) {
@@ -147,11 +150,12 @@ export class EventStoreDbEventStore implements EventStore {
    * One attempt: read the stream, decide duplicate / conflict / new against its contents, append with a
    * concrete expected revision, then read the appended events back for their positions and to confirm
    * them (a concurrent writer of the same ids makes ESDB answer "success" without comparing content).
+   * The links chain to the head read here; the concrete expected revision makes a racing writer fail the
+   * append rather than leave two events chained to the same link.
    */
   private async appendOnce(
     stream: string,
     batch: readonly RawEnvelope[],
-    data: readonly JSONEventData[],
     expected: ExpectedRevision,
   ): Promise<E.Either<AppendError, AppendResult>> {
     const stored = await this.readWholeStream(stream)();
@@ -178,6 +182,13 @@ export class EventStoreDbEventStore implements EventStore {
       last === undefined ? 'no_stream' : last.revision,
     );
     if (!concrete.ok) return E.left(concrete.error);
+    const links = chainBatch(
+      last?.hash ?? GENESIS_LINK,
+      stream,
+      last === undefined ? 0 : last.revision + 1,
+      batch.map(storedBytesOf),
+    );
+    const data = batch.map((e, i) => toEventData(e, links[i]!));
     return pipe(
       this.appendToEsdb(stream, data, concrete.revision, expected),
       TE.flatMap((next) => this.confirmAppended(stream, batch, next)),

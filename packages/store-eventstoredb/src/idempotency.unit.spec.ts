@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@crm-ledger/core';
+import { GENESIS_LINK, type StoredEvent } from '@crm-ledger/core';
 import { describe, expect, it } from 'vitest';
 import { classifyBatch } from './idempotency.js';
 import { registered } from './test-events.js';
@@ -10,6 +10,7 @@ const stored = (n: number, revision: number): StoredEvent => ({
   revision,
   recordedAt: '2024-06-01T10:00:00.000Z',
   event: registered('c1', n),
+  hash: GENESIS_LINK,
 });
 
 describe('idempotency decided from the stream contents', () => {

@@ -5,6 +5,8 @@
  * one event per (stream, revision) — no gaps, no forks — and one event per event id — idempotency.
  * `recorded_at` is kept non-decreasing along `global_position` by the store, so "position at time" is a
  * binary search over the primary key and needs no index of its own.
+ * `hash` is the event's chain link (`chainLink` of @crm-ledger/core) over the previous link of its stream and
+ * `body`; files from before the chain get the column from `migrateChain`.
  */
 export const EVENTS_DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -15,7 +17,8 @@ CREATE TABLE IF NOT EXISTS events (
   type            TEXT    NOT NULL,
   customer_id     TEXT    NOT NULL,
   recorded_at     TEXT    NOT NULL,
-  body            TEXT    NOT NULL
+  body            TEXT    NOT NULL,
+  hash            TEXT    NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream_name, revision);
 CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);
@@ -29,7 +32,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 `;
 
 export const INSERT_EVENT_SQL =
-  'INSERT INTO events (stream_name, revision, event_id, type, customer_id, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)';
+  'INSERT INTO events (stream_name, revision, event_id, type, customer_id, recorded_at, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** Pragmas of every connection. `synchronous` is chosen by the caller (see README of the package). */
 export function pragmas(synchronous: 'full' | 'normal'): string[] {

@@ -2,7 +2,9 @@ import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import {
+  GENESIS_LINK,
   canonicalJson,
+  chainLink,
   systemClock,
   type AppendError,
   type AppendOptions,
@@ -27,6 +29,7 @@ import {
   validateEvent,
   type ValidationIssue,
 } from '@crm-ledger/events';
+import { migrateChain } from './chain-migration.js';
 import { EVENTS_DDL, INSERT_EVENT_SQL, pragmas } from './schema.js';
 
 export interface SqliteEventStoreOptions {
@@ -66,6 +69,7 @@ interface EventRow {
   customer_id: string;
   recorded_at: string;
   body: string;
+  hash: string;
 }
 
 interface PreparedEvent {
@@ -101,6 +105,7 @@ function toStored(row: EventRow): StoredEvent {
     revision: row.revision,
     recordedAt: row.recorded_at,
     event: JSON.parse(row.body) as RawEnvelope,
+    hash: row.hash,
   };
 }
 
@@ -143,9 +148,10 @@ export class SqliteEventStore implements EventStore {
   private waiters = new Set<() => void>();
 
   private readonly stmts: {
-    currentRevision: Database.Statement<[string], { revision: number }>;
+    /** The stream's last revision and its link: what the next event chains to. */
+    currentRevision: Database.Statement<[string], { revision: number; hash: string }>;
     lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
-    insert: Database.Statement<[string, number, string, string, string, string, string]>;
+    insert: Database.Statement<[string, number, string, string, string, string, string, string]>;
     deleteAt: Database.Statement<[number]>;
     byEventId: Database.Statement<[string], EventRow>;
     readStream: Database.Statement<[string, number, number], EventRow>;
@@ -159,6 +165,7 @@ export class SqliteEventStore implements EventStore {
   private readonly insertBatch: (
     pending: PendingAppend,
     current: number,
+    currentLink: string,
     recordedAt: string,
   ) => number[] | undefined;
 
@@ -169,14 +176,16 @@ export class SqliteEventStore implements EventStore {
     this.db = new Database(options.file);
     for (const p of pragmas(options.synchronous ?? 'full')) this.db.pragma(p);
     this.db.exec(EVENTS_DDL);
+    migrateChain(this.db, () => this.clock.now());
     // A second, read-only connection: reads see committed snapshots and never wait behind a group commit.
     this.reader = options.file === ':memory:' ? this.db : new Database(options.file, { readonly: true });
     if (this.reader !== this.db) this.reader.pragma('busy_timeout = 10000');
 
-    const columns = 'global_position, stream_name, revision, event_id, type, customer_id, recorded_at, body';
+    const columns =
+      'global_position, stream_name, revision, event_id, type, customer_id, recorded_at, body, hash';
     this.stmts = {
       currentRevision: this.db.prepare(
-        'SELECT revision FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
+        'SELECT revision, hash FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
       ),
       lastRecordedAt: this.db.prepare('SELECT recorded_at FROM events ORDER BY global_position DESC LIMIT 1'),
       insert: this.db.prepare(`${INSERT_EVENT_SQL} ON CONFLICT (event_id) DO NOTHING`),
@@ -192,11 +201,13 @@ export class SqliteEventStore implements EventStore {
       recordedAtOf: this.reader.prepare('SELECT recorded_at FROM events WHERE global_position = ?'),
     };
 
-    this.insertBatch = (pending: PendingAppend, current: number, recordedAt: string) => {
+    this.insertBatch = (pending: PendingAppend, current: number, currentLink: string, recordedAt: string) => {
       const positions: number[] = [];
       let revision = current;
+      let link = currentLink;
       for (const e of pending.events) {
         revision += 1;
+        link = chainLink(link, pending.streamName, revision, e.body);
         const info = this.stmts.insert.run(
           pending.streamName,
           revision,
@@ -205,6 +216,7 @@ export class SqliteEventStore implements EventStore {
           e.customerId,
           recordedAt,
           e.body,
+          link,
         );
         if (info.changes === 0) {
           // This event id is stored already: undo what this append wrote so far (the rows at the end of
@@ -429,7 +441,8 @@ export class SqliteEventStore implements EventStore {
 
   /** One append inside the group transaction. A Left leaves nothing of this append behind. */
   private appendOne(pending: PendingAppend, recordedAt: string): E.Either<AppendError, AppendResult> {
-    const current = this.stmts.currentRevision.get(pending.streamName)?.revision ?? -1;
+    const head = this.stmts.currentRevision.get(pending.streamName);
+    const current = head?.revision ?? -1;
     if (!expectationMet(pending.expected, current)) {
       // A client retry of an append that already succeeded arrives with a now-stale revision: it is a duplicate.
       const existing = this.existing(pending, current);
@@ -444,7 +457,7 @@ export class SqliteEventStore implements EventStore {
     // Every way an append can be refused is found before or while it writes, and a refused append removes
     // what it wrote itself: no savepoint per append (a savepoint makes SQLite journal every page it
     // touches). Ids stored earlier in this same group are seen too, being in this transaction.
-    const positions = this.insertBatch(pending, current, recordedAt);
+    const positions = this.insertBatch(pending, current, head?.hash ?? GENESIS_LINK, recordedAt);
     if (positions === undefined) {
       const existing = this.existing(pending, current);
       if (existing !== undefined) return existing;
