@@ -57,7 +57,9 @@ describe('loadConfig', () => {
       CRM_LEDGER_RATE_LIMIT_MAX: '0',
       CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: '10',
     });
-    expect(E.isRight(r) && [r.right.CRM_LEDGER_RATE_LIMIT_MAX, r.right.CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS]).toEqual([0, 10]);
+    expect(
+      E.isRight(r) && [r.right.CRM_LEDGER_RATE_LIMIT_MAX, r.right.CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS],
+    ).toEqual([0, 10]);
     expect(loadConfig(LedgerEnv, { CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: '0' })).toEqual(
       E.left(["CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: must be a number of seconds from 1 to 86400, got '0'"]),
     );

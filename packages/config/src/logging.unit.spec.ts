@@ -4,7 +4,12 @@ import { LOG_REDACT_PATHS, loggerOptions, serializeRequest } from './logging.js'
 describe('service logger options', () => {
   it('log a request as method, path and client: no query string, no headers', () => {
     expect(
-      serializeRequest({ method: 'GET', url: '/v1/customers?segment=secret&asOf=x', host: 'h', ip: '10.0.0.1' }),
+      serializeRequest({
+        method: 'GET',
+        url: '/v1/customers?segment=secret&asOf=x',
+        host: 'h',
+        ip: '10.0.0.1',
+      }),
     ).toEqual({ method: 'GET', url: '/v1/customers', host: 'h', remoteAddress: '10.0.0.1' });
   });
 

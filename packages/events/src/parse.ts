@@ -72,7 +72,11 @@ function unstorableStrings(event: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const check = (s: string, path: (string | number)[]) => {
     if (LONE_SURROGATE.test(s))
-      issues.push({ path, code: 'invalid_unicode', message: 'contains a lone surrogate (not valid Unicode text)' });
+      issues.push({
+        path,
+        code: 'invalid_unicode',
+        message: 'contains a lone surrogate (not valid Unicode text)',
+      });
     else if (s.includes('\u0000'))
       issues.push({ path, code: 'invalid_unicode', message: 'contains a NUL character' });
   };

@@ -98,7 +98,9 @@ describe('validateEvent refuses text that cannot be stored as sent (regressions 
       ['a\u0000b', 'contains a NUL character'],
     ] as const) {
       const r = validateEvent(feedback(text));
-      expect(E.isLeft(r) && r.left.issues).toEqual([{ path: ['data', 'text'], code: 'invalid_unicode', message }]);
+      expect(E.isLeft(r) && r.left.issues).toEqual([
+        { path: ['data', 'text'], code: 'invalid_unicode', message },
+      ]);
     }
   });
 

@@ -15,14 +15,10 @@ async function limitedApp(max: number) {
     rateLimit: { max, windowSeconds: 60 },
   });
   let bodiesParsed = 0;
-  app.post(
-    '/echo',
-    { onRequest: requireScope(memoryApiKeyStore([a.record, b.record]), 'read') },
-    (req) => {
-      bodiesParsed += 1;
-      return { got: req.body };
-    },
-  );
+  app.post('/echo', { onRequest: requireScope(memoryApiKeyStore([a.record, b.record]), 'read') }, (req) => {
+    bodiesParsed += 1;
+    return { got: req.body };
+  });
   await app.ready();
   return { app, keyA: a.key, keyB: b.key, parsed: () => bodiesParsed };
 }

@@ -81,9 +81,12 @@ describe('importers under hostile input (fast-check)', () => {
         fc.oneof(
           fc.string({ unit: 'binary', maxLength: 200 }),
           fc.jsonValue().map((v) => JSON.stringify(v)),
-          fc.tuple(fc.constantFrom('eventId', 'type', 'customerId', 'occurredAt', 'data', '__proto__'), fc.jsonValue()).map(
-            ([k, v]) => JSON.stringify({ ...validEvent, [k]: v }),
-          ),
+          fc
+            .tuple(
+              fc.constantFrom('eventId', 'type', 'customerId', 'occurredAt', 'data', '__proto__'),
+              fc.jsonValue(),
+            )
+            .map(([k, v]) => JSON.stringify({ ...validEvent, [k]: v })),
           fc.constantFrom(
             '['.repeat(100_000) + ']'.repeat(100_000),
             '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000),
@@ -117,9 +120,7 @@ describe('importers under hostile input (fast-check)', () => {
       fc.property(fc.array(hostileText, { minLength: 0, maxLength: 7 }), fc.boolean(), (fields, quote) => {
         const parser = parserOf(shop);
         expect(parser.parseLine('order,client,when,total,items', 1).kind).toBe('skipped');
-        const line = fields
-          .map((f) => (quote ? `"${f.replaceAll('"', '""')}"` : f))
-          .join(',');
+        const line = fields.map((f) => (quote ? `"${f.replaceAll('"', '""')}"` : f)).join(',');
         checkResult(parser.parseLine(line, 2), 2, line.slice(0, 120));
       }),
       { numRuns: 500 },

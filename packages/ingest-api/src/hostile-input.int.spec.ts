@@ -91,7 +91,8 @@ async function expectRefused(req: InjectOptions, why: string): Promise<ErrorBody
   expect(res.statusCode, `${why}: ${res.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
   expect(res.statusCode, why).toBeLessThan(500);
   const body = ErrorBody.parse(res.json());
-  if (STATUS_CODE[res.statusCode] !== undefined) expect(body.error.code, why).toBe(STATUS_CODE[res.statusCode]);
+  if (STATUS_CODE[res.statusCode] !== undefined)
+    expect(body.error.code, why).toBe(STATUS_CODE[res.statusCode]);
   expect(await store.headPosition(), `${why}: the head moved`).toBe(before);
   return body;
 }
@@ -180,7 +181,10 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
   it('random JSON values are refused with the stable shape and write nothing', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ENDPOINTS), fc.jsonValue(), async (endpoint, value) => {
-        await expectRefused({ url: endpoint, payload: JSON.stringify(value) }, `${endpoint} ${JSON.stringify(value)}`);
+        await expectRefused(
+          { url: endpoint, payload: JSON.stringify(value) },
+          `${endpoint} ${JSON.stringify(value)}`,
+        );
       }),
       { numRuns: 150 },
     );
@@ -213,7 +217,11 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
           if (endpoint === '/v1/events/batch' && res.statusCode === 207) return; // per item: an invalid item
           const body = ErrorBody.parse(res.json());
           // prototype-poisoned JSON is refused by the JSON parser itself (no zod issues to report)
-          if (res.statusCode === 400 && body.error.code === 'invalid_request' && !/__proto__|constructor/.test(payload))
+          if (
+            res.statusCode === 400 &&
+            body.error.code === 'invalid_request' &&
+            !/__proto__|constructor/.test(payload)
+          )
             expect(body.error.issues?.length ?? 0, why).toBeGreaterThan(0);
         },
       ),
@@ -277,7 +285,10 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
       fc.asyncProperty(fc.constantFrom(...ENDPOINTS), contentType, async (endpoint, type) => {
         if (/^\s*application\/json\s*(;\s*charset=utf-?8\s*)?$/i.test(type)) return;
         const payload = JSON.stringify(wrap(endpoint, validEvent()));
-        await expectRefused({ url: endpoint, payload, headers: { 'content-type': type } }, `content-type '${type}'`);
+        await expectRefused(
+          { url: endpoint, payload, headers: { 'content-type': type } },
+          `content-type '${type}'`,
+        );
       }),
       { numRuns: 100 },
     );
@@ -285,13 +296,19 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
 
   it('oversized batches, bodies and 10^5-deep nesting are refused, also over a real socket', async () => {
     const many = { events: Array.from({ length: MAX_EVENTS + 1 }, () => validEvent()) };
-    const tooMany = await expectRefused({ url: '/v1/customers/c-hostile/events', payload: JSON.stringify(many) }, 'too many');
+    const tooMany = await expectRefused(
+      { url: '/v1/customers/c-hostile/events', payload: JSON.stringify(many) },
+      'too many',
+    );
     expect(tooMany.error.issues?.[0]?.path).toEqual(['events']);
     await expectRefused({ url: '/v1/events/batch', payload: JSON.stringify(many) }, 'too many (batch)');
-    const big = { ...validEvent(), data: { segment: 'B2C', acquisitionChannel: 'direct', name: 'x'.repeat(BODY_LIMIT) } };
-    expect((await expectRefused({ url: '/v1/events', payload: JSON.stringify(big) }, 'too large')).error.code).toBe(
-      'payload_too_large',
-    );
+    const big = {
+      ...validEvent(),
+      data: { segment: 'B2C', acquisitionChannel: 'direct', name: 'x'.repeat(BODY_LIMIT) },
+    };
+    expect(
+      (await expectRefused({ url: '/v1/events', payload: JSON.stringify(big) }, 'too large')).error.code,
+    ).toBe('payload_too_large');
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const deepObject = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
     for (const endpoint of ENDPOINTS) {
@@ -310,7 +327,12 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body,
       });
-    for (const body of [deep, deepObject, JSON.stringify(big), JSON.stringify({ events: 'x'.repeat(BODY_LIMIT * 4) })]) {
+    for (const body of [
+      deep,
+      deepObject,
+      JSON.stringify(big),
+      JSON.stringify({ events: 'x'.repeat(BODY_LIMIT * 4) }),
+    ]) {
       const res = await post(body);
       expect([400, 413]).toContain(res.status);
       ErrorBody.parse(await res.json());
@@ -327,14 +349,24 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
       'lone surrogate',
     );
     expect(surrogate.error.issues).toEqual([
-      { path: ['data', 'name'], code: 'invalid_unicode', message: 'contains a lone surrogate (not valid Unicode text)' },
+      {
+        path: ['data', 'name'],
+        code: 'invalid_unicode',
+        message: 'contains a lone surrogate (not valid Unicode text)',
+      },
     ]);
     // NUL was accepted, and PostgreSQL text columns (the read models) refuse it.
     const nul = await expectRefused(
-      { url: '/v1/customers/c-hostile/events', payload: JSON.stringify({ events: [validEvent()] }).replace('"Ada"', '"A\\u0000da"') },
+      {
+        url: '/v1/customers/c-hostile/events',
+        payload: JSON.stringify({ events: [validEvent()] }).replace('"Ada"', '"A\\u0000da"'),
+      },
       'NUL',
     );
-    expect(nul.error.issues?.[0]).toMatchObject({ path: ['events', 0, 'data', 'name'], code: 'invalid_unicode' });
+    expect(nul.error.issues?.[0]).toMatchObject({
+      path: ['events', 0, 'data', 'name'],
+      code: 'invalid_unicode',
+    });
     // A body declared UTF-16 was parsed as UTF-8 and accepted.
     const utf16 = await expectRefused(
       {
@@ -347,12 +379,18 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
     expect(utf16.error.code).toBe('unsupported_media_type');
     // Invalid UTF-8 (a Latin-1 'é') was decoded to U+FFFD and stored as such.
     const latin1 = await expectRefused(
-      { url: '/v1/events', payload: Buffer.from(JSON.stringify(validEvent()).replace('Ada', 'A\u00e9a'), 'latin1') },
+      {
+        url: '/v1/events',
+        payload: Buffer.from(JSON.stringify(validEvent()).replace('Ada', 'A\u00e9a'), 'latin1'),
+      },
       'latin-1',
     );
     expect(latin1.error.message).toBe('the body is not valid UTF-8');
     await expectRefused(
-      { url: '/v1/events', payload: `{"__proto__":{"polluted":true},${JSON.stringify(validEvent()).slice(1)}` },
+      {
+        url: '/v1/events',
+        payload: `{"__proto__":{"polluted":true},${JSON.stringify(validEvent()).slice(1)}`,
+      },
       '__proto__',
     );
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
@@ -361,21 +399,38 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
       method: 'POST',
       url: '/v1/events',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json; charset=UTF-8' },
-      payload: JSON.stringify({ ...validEvent(), data: { segment: 'B2C', acquisitionChannel: 'direct', name: '\ud83d\ude00'.repeat(100) } }),
+      payload: JSON.stringify({
+        ...validEvent(),
+        data: { segment: 'B2C', acquisitionChannel: 'direct', name: '\ud83d\ude00'.repeat(100) },
+      }),
     });
     expect(res.statusCode).toBe(201);
   });
 
   it('hostile expected revisions (query and body) are refused before anything is written', async () => {
     const revisions = fc.oneof(
-      fc.constantFrom('1e308', '-0', '-1', 'NaN', '9007199254740993', '99999999999999999999', ' 1', '0x1', 'any ', ''),
+      fc.constantFrom(
+        '1e308',
+        '-0',
+        '-1',
+        'NaN',
+        '9007199254740993',
+        '99999999999999999999',
+        ' 1',
+        '0x1',
+        'any ',
+        '',
+      ),
       fc.string({ maxLength: 20 }),
     );
     await fc.assert(
       fc.asyncProperty(revisions, async (rev) => {
         if (/^(any|no_stream|stream_exists|\d{1,15})$/.test(rev) || rev === '') return;
         await expectRefused(
-          { url: `/v1/events?expectedRevision=${encodeURIComponent(rev)}`, payload: JSON.stringify(validEvent()) },
+          {
+            url: `/v1/events?expectedRevision=${encodeURIComponent(rev)}`,
+            payload: JSON.stringify(validEvent()),
+          },
           `?expectedRevision=${rev}`,
         );
       }),
@@ -383,7 +438,10 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
     );
     for (const rev of [1e308, -0.5, 2 ** 53 + 1, -1, '1', 'NaN', null, {}, []]) {
       await expectRefused(
-        { url: '/v1/customers/c-hostile/events', payload: JSON.stringify({ events: [validEvent()], expectedRevision: rev }) },
+        {
+          url: '/v1/customers/c-hostile/events',
+          payload: JSON.stringify({ events: [validEvent()], expectedRevision: rev }),
+        },
         `expectedRevision ${JSON.stringify(rev)}`,
       );
       await expectRefused(

@@ -6,7 +6,13 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
-import { createHttpServer, ErrorBody, generateApiKey, memoryApiKeyStore, type HttpApp } from '@crm-ledger/http-kit';
+import {
+  createHttpServer,
+  ErrorBody,
+  generateApiKey,
+  memoryApiKeyStore,
+  type HttpApp,
+} from '@crm-ledger/http-kit';
 import { Projector } from '@crm-ledger/projector';
 import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
@@ -131,7 +137,9 @@ const enc = (s: string): string =>
 
 async function expectHandled(url: string): Promise<void> {
   const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
-  expect([200, 400, 404, 414], `${url}: ${res.statusCode} ${res.body.slice(0, 300)}`).toContain(res.statusCode);
+  expect([200, 400, 404, 414], `${url}: ${res.statusCode} ${res.body.slice(0, 300)}`).toContain(
+    res.statusCode,
+  );
   if (res.statusCode !== 200) {
     const body = ErrorBody.parse(res.json());
     if (res.statusCode === 400 || res.statusCode === 414) expect(body.error.code).toBe('invalid_request');
@@ -172,15 +180,19 @@ describe('query API under hostile input (fast-check)', () => {
     const cursor = first.json<{ nextCursor?: string }>().nextCursor;
     expect(cursor).toBeDefined();
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: cursor!.length - 1 }), fc.string({ minLength: 1, maxLength: 1 }), async (at, ch) => {
-        const bent = cursor!.slice(0, at) + ch + cursor!.slice(at + 1);
-        await expectHandled(`/v1/customers?limit=2&cursor=${enc(bent)}`);
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: cursor!.length - 1 }),
+        fc.string({ minLength: 1, maxLength: 1 }),
+        async (at, ch) => {
+          const bent = cursor!.slice(0, at) + ch + cursor!.slice(at + 1);
+          await expectHandled(`/v1/customers?limit=2&cursor=${enc(bent)}`);
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
-  it('regression: a path parameter over 100 characters got the router\'s own error body, not the stable shape', async () => {
+  it("regression: a path parameter over 100 characters got the router's own error body, not the stable shape", async () => {
     const res = await app.inject({
       method: 'GET',
       url: `/v1/customers/${'\ud83d\ude00'.repeat(100)}`,
@@ -188,7 +200,11 @@ describe('query API under hostile input (fast-check)', () => {
     });
     expect(res.statusCode).toBe(414);
     expect(ErrorBody.parse(res.json()).error.code).toBe('invalid_request');
-    const bad = await app.inject({ method: 'GET', url: '/v1/customers/%E0%A4%A', headers: { authorization: `Bearer ${key}` } });
+    const bad = await app.inject({
+      method: 'GET',
+      url: '/v1/customers/%E0%A4%A',
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(bad.statusCode).toBe(400);
     expect(ErrorBody.parse(bad.json()).error.code).toBe('invalid_request');
   });

@@ -123,16 +123,28 @@ async function runClient(k: number, key: string, random: () => number, stop: () 
     seq += 1;
     const id = `${String(k).padStart(4, '0')}${String(seq).padStart(8, '0')}`;
     const occurredAt = new Date(Date.UTC(2024, 0, 1) + (k * 100_000 + seq) * 60_000).toISOString();
-    const base = { eventId: `c0ffee00-0000-4000-8000-${id}`, schemaVersion: 1 as const, customerId, occurredAt };
+    const base = {
+      eventId: `c0ffee00-0000-4000-8000-${id}`,
+      schemaVersion: 1 as const,
+      customerId,
+      occurredAt,
+    };
     if (!revision.has(customerId)) {
       revision.set(customerId, undefined);
-      return { ...base, type: 'CustomerRegistered', data: { segment: pick(['B2B', 'B2C']), acquisitionChannel: 'direct' } };
+      return {
+        ...base,
+        type: 'CustomerRegistered',
+        data: { segment: pick(['B2B', 'B2C']), acquisitionChannel: 'direct' },
+      };
     }
     return random() < 0.5
       ? {
           ...base,
           type: 'PurchaseMade',
-          data: { orderId: `o-${id}`, amount: { amountMinor: 100 + Math.floor(random() * 10_000), currency: 'EUR' } },
+          data: {
+            orderId: `o-${id}`,
+            amount: { amountMinor: 100 + Math.floor(random() * 10_000), currency: 'EUR' },
+          },
         }
       : { ...base, type: 'FeatureAdopted', data: { feature: pick(['reports', 'exports', 'alerts', 'api']) } };
   };
@@ -148,7 +160,10 @@ async function runClient(k: number, key: string, random: () => number, stop: () 
         : [pick(customers)];
     for (const c of chosen) {
       const n = kind === 'single' ? 1 : 1 + Math.floor(random() * 4);
-      units.set(c, Array.from({ length: n }, () => makeEvent(c)));
+      units.set(
+        c,
+        Array.from({ length: n }, () => makeEvent(c)),
+      );
       const known = revision.get(c);
       if (known !== undefined && random() < 0.5) expected.set(c, known);
     }
@@ -299,7 +314,9 @@ describe('crash safety of crm-ledger start under SIGKILL', () => {
     const head = () => {
       const db = new Database(ledgerFile, { readonly: true });
       try {
-        return (db.prepare('SELECT COALESCE(MAX(global_position), 0) AS p FROM events').get() as { p: number }).p;
+        return (
+          db.prepare('SELECT COALESCE(MAX(global_position), 0) AS p FROM events').get() as { p: number }
+        ).p;
       } finally {
         db.close();
       }
@@ -308,7 +325,9 @@ describe('crash safety of crm-ledger start under SIGKILL', () => {
       const db = new Database(path.join(dataDir, 'readmodel.sqlite'), { readonly: true });
       try {
         return (
-          db.prepare("SELECT MIN(checkpoint) AS c FROM readmodel_projections WHERE target = 'live'").get() as {
+          db
+            .prepare("SELECT MIN(checkpoint) AS c FROM readmodel_projections WHERE target = 'live'")
+            .get() as {
             c: number | null;
           }
         ).c;
@@ -330,7 +349,9 @@ describe('crash safety of crm-ledger start under SIGKILL', () => {
       .prepare('SELECT global_position AS p, stream_name AS s, revision AS r, event_id AS id FROM events')
       .all() as { p: number; s: string; r: number; id: string }[];
     const countById = new Map<string, number>();
-    for (const row of db.prepare('SELECT event_id AS id, COUNT(*) AS n FROM events GROUP BY event_id').all() as {
+    for (const row of db
+      .prepare('SELECT event_id AS id, COUNT(*) AS n FROM events GROUP BY event_id')
+      .all() as {
       id: string;
       n: number;
     }[])
@@ -369,7 +390,8 @@ describe('crash safety of crm-ledger start under SIGKILL', () => {
     const fresh = path.join(root, 'fresh');
     mkdirSync(fresh);
     for (const suffix of ['', '-wal', '-shm'])
-      if (existsSync(ledgerFile + suffix)) copyFileSync(ledgerFile + suffix, path.join(fresh, `ledger.sqlite${suffix}`));
+      if (existsSync(ledgerFile + suffix))
+        copyFileSync(ledgerFile + suffix, path.join(fresh, `ledger.sqlite${suffix}`));
     const replayed = await run(['replay', '--data-dir', fresh]);
     expect(replayed.code, replayed.stderr).toBe(0);
     const live = viewTables(path.join(dataDir, 'readmodel.sqlite'));

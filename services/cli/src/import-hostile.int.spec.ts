@@ -71,7 +71,10 @@ async function importWithHostileLine(
   serial += 1;
   const file = path.join(dir, `in-${serial}.${ext}`);
   writeFileSync(file, lines.join('\n') + '\n');
-  const store = openSqliteEventStore({ file: path.join(dir, `ledger-${serial}.sqlite`), synchronous: 'normal' });
+  const store = openSqliteEventStore({
+    file: path.join(dir, `ledger-${serial}.sqlite`),
+    synchronous: 'normal',
+  });
   try {
     const result = await importFile(store, file, parser, { batchSize: 1000, progress: false });
     return { result, head: await store.headPosition() };
@@ -103,7 +106,11 @@ describe('importing a file with a hostile line (real SQLite store)', () => {
       fc.asyncProperty(hostileCsv, fc.integer({ min: 0, max: 4 }), async (bad, at) => {
         const lines = Array.from({ length: 4 }, (_, i) => `c-${i},2024-01-0${i + 1},${i + 1}.50`);
         lines.splice(at, 0, bad);
-        const { result, head } = await importWithHostileLine(['client,when,total', ...lines], csvParser(), 'csv');
+        const { result, head } = await importWithHostileLine(
+          ['client,when,total', ...lines],
+          csvParser(),
+          'csv',
+        );
         expect(result.ok, bad).toBe(false);
         if (!result.ok) expect(result.lineNumber).toBe(at + 2);
         expect(head).toBe(0);

@@ -122,19 +122,34 @@ describe('no personal data and no secrets in the logs of the services', () => {
     expect((await post(`${ingest.url}/v1/events`, registered)).status).toBe(201);
     expect(
       (
-        await post(`${ingest.url}/v1/customers/c-pii-probe/events`, { events: [feedback] }, {
-          'x-api-key': admin,
-        })
+        await post(
+          `${ingest.url}/v1/customers/c-pii-probe/events`,
+          { events: [feedback] },
+          {
+            'x-api-key': admin,
+          },
+        )
       ).status,
     ).toBe(201);
     // error paths that carry the data or a key: invalid events, wrong keys, a bad batch, non-JSON, too large
-    const invalid = { ...registered, eventId: 'not-a-uuid', data: { ...registered.data, segment: PII.reason } };
+    const invalid = {
+      ...registered,
+      eventId: 'not-a-uuid',
+      data: { ...registered.data, segment: PII.reason },
+    };
     expect((await post(`${ingest.url}/v1/events`, invalid)).status).toBe(400);
-    expect((await post(`${ingest.url}/v1/events`, registered, { authorization: `Bearer ${WRONG_KEY}` })).status).toBe(403);
+    expect(
+      (await post(`${ingest.url}/v1/events`, registered, { authorization: `Bearer ${WRONG_KEY}` })).status,
+    ).toBe(403);
     expect((await post(`${ingest.url}/v1/events`, registered, { 'x-api-key': WRONG_KEY })).status).toBe(403);
-    expect((await post(`${ingest.url}/v1/events/batch`, { events: [invalid, feedback, { note: PII.reason }] })).status).toBe(207);
+    expect(
+      (await post(`${ingest.url}/v1/events/batch`, { events: [invalid, feedback, { note: PII.reason }] }))
+        .status,
+    ).toBe(207);
     expect((await post(`${ingest.url}/v1/events`, `{"name":"${PII.name}",`)).status).toBe(400);
-    expect((await post(`${ingest.url}/v1/events`, PII.email, { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post(`${ingest.url}/v1/events`, PII.email, { 'content-type': 'text/plain' })).status).toBe(
+      415,
+    );
     const huge = { ...registered, data: { ...registered.data, name: PII.name.repeat(300_000) } };
     expect((await post(`${ingest.url}/v1/events`, huge)).status).toBe(413);
 
@@ -151,14 +166,22 @@ describe('no personal data and no secrets in the logs of the services', () => {
     expect(status).toBe(200);
     expect((await get(query.url, '/v1/customers/c-pii-probe?timeline=50')).status).toBe(200);
     expect((await get(query.url, '/v1/customers/c-pii-probe', WRONG_KEY)).status).toBe(403);
-    expect((await get(query.url, `/v1/customers?segment=${encodeURIComponent(PII.reason)}`)).status).toBe(400);
+    expect((await get(query.url, `/v1/customers?segment=${encodeURIComponent(PII.reason)}`)).status).toBe(
+      400,
+    );
 
     const relay = await start(
       'relay',
-      { CRM_LEDGER_KAFKA_BROKERS: testBrokers(), CRM_LEDGER_RELAY_MODE: 'catch-up', CRM_LEDGER_KAFKA_TOPIC_PREFIX: `logs${process.pid}` },
+      {
+        CRM_LEDGER_KAFKA_BROKERS: testBrokers(),
+        CRM_LEDGER_RELAY_MODE: 'catch-up',
+        CRM_LEDGER_KAFKA_TOPIC_PREFIX: `logs${process.pid}`,
+      },
       undefined,
     );
-    await new Promise<void>((resolve) => (relay.child.exitCode !== null ? resolve() : relay.child.on('exit', () => resolve())));
+    await new Promise<void>((resolve) =>
+      relay.child.exitCode !== null ? resolve() : relay.child.on('exit', () => resolve()),
+    );
     expect(relay.child.exitCode, logs['relay']).toBe(0);
     await Promise.all([stop(ingest.child), stop(projector.child), stop(query.child)]);
 
