@@ -88,8 +88,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // The router's own refusals (a malformed URL, a path parameter over 100 characters) in the stable shape too.
-    frameworkErrors: (error, _req, reply) =>
-      sendError(reply, error.statusCode === 414 ? 414 : 400, 'invalid_request', error.message),
+    frameworkErrors: (error, _req, reply) => {
+      void sendError(reply, error.statusCode === 414 ? 414 : 400, 'invalid_request', error.message);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -107,7 +108,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       done(Object.assign(new Error('the body is not valid UTF-8'), { statusCode: 400 }), undefined);
       return;
     }
-    parseJson(req, text, done);
+    void parseJson(req, text, done);
   });
 
   let closing = false;

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
  */
 const MAIN = path.resolve(import.meta.dirname, '../dist/main.js');
 const SEED = Number(process.env['CRASH_SEED'] ?? Date.now() % 2 ** 31);
-const KILLS = 6;
+const KILLS = 5;
 const CLIENTS = 4;
 const CUSTOMERS_PER_CLIENT = 6;
 

@@ -69,8 +69,8 @@ function start(
         resolve({ child, url: m[1]! });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', () => {
       clearTimeout(timer);
       if (waitFor === undefined) resolve({ child, url: '' });
