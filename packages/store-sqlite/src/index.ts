@@ -9,3 +9,4 @@ export { SqliteCheckpointStore, openSqliteCheckpointStore } from './checkpoint-s
 export { EVENTS_DDL, INSERT_EVENT_SQL, pragmas } from './schema.js';
 export { migrateChain, readChainBackfill, CHAIN_BACKFILL_DDL } from './chain-migration.js';
 export type { ChainBackfill } from './chain-migration.js';
+export { SqliteDigestStore, openSqliteDigestStore, DIGESTS_DDL } from './digest-store.js';

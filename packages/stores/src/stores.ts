@@ -1,11 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CheckpointStore, EventStore, ReadModelStore } from '@crm-ledger/core';
+import type { CheckpointStore, DigestStore, EventStore, ReadModelStore } from '@crm-ledger/core';
 import type { Deployment, EventStoreChoice, ReadModelChoice } from '@crm-ledger/config';
 import { openPostgresCheckpointStore, openPostgresReadModelStore } from '@crm-ledger/readmodel-postgres';
 import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openEventStoreDbStore, type ResubscribeInfo } from '@crm-ledger/store-eventstoredb';
-import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import {
+  openSqliteCheckpointStore,
+  openSqliteDigestStore,
+  openSqliteEventStore,
+} from '@crm-ledger/store-sqlite';
 
 export interface EventStoreOpenOptions {
   /**
@@ -65,4 +69,22 @@ export async function openCheckpointStore(deployment: Deployment): Promise<Check
   }
   mkdirSync(deployment.dataDir, { recursive: true });
   return openSqliteCheckpointStore(path.join(deployment.dataDir, CHECKPOINT_FILE));
+}
+
+/** File of the embedded digest store when the event store is not the SQLite file (EventStoreDB). */
+export const DIGEST_FILE = 'ledger-digests.sqlite';
+
+/**
+ * Where the notary records the digests of the global log: the `ledger_digests` table of the SQLite ledger
+ * file itself, or (EventStoreDB) a SQLite file in the data directory. A PostgreSQL digest store can follow
+ * the same `DigestStore` port.
+ */
+export function openDigestStore(deployment: Deployment): DigestStore {
+  const es = deployment.eventStore;
+  if (es.kind === 'sqlite') {
+    mkdirSync(path.dirname(es.file), { recursive: true });
+    return openSqliteDigestStore(es.file);
+  }
+  mkdirSync(deployment.dataDir, { recursive: true });
+  return openSqliteDigestStore(path.join(deployment.dataDir, DIGEST_FILE));
 }

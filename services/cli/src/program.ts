@@ -5,6 +5,7 @@ import { keysCommand } from './commands/keys.js';
 import { replayCommand } from './commands/replay.js';
 import { seedCommand } from './commands/seed.js';
 import { startCommand } from './commands/start.js';
+import { verifyCommand } from './commands/verify.js';
 
 export function program(): Command {
   const p = new Command('crm-ledger')
@@ -19,6 +20,7 @@ export function program(): Command {
     .addCommand(importCommand())
     .addCommand(keysCommand())
     .addCommand(replayCommand())
-    .addCommand(clvCommand());
+    .addCommand(clvCommand())
+    .addCommand(verifyCommand());
   return p;
 }

@@ -2,8 +2,11 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { catalogueComponents } from '@crm-ledger/ingest-api';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
+import { deploymentOf } from '@crm-ledger/config';
 import { startLedger } from '@crm-ledger/runtime';
+import { openDigestStore } from '@crm-ledger/stores';
 import { components } from '../components.js';
+import { notaryComponent } from '../notary.js';
 import { createLogger } from '../logger.js';
 import { seedStore } from '../seeding.js';
 import { openReadModel, openStore } from '../store.js';
@@ -38,7 +41,12 @@ export function startCommand(): Command {
       const ledger = await startLedger({
         config,
         logger,
-        components,
+        components: [
+          ...components,
+          notaryComponent((dataDir) =>
+            openDigestStore(deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir })),
+          ),
+        ],
         openStore: (dataDir) => openStore(config, dataDir),
         openReadModel: (dataDir) => openReadModel(config, dataDir),
         extraSchemas: catalogueComponents(),

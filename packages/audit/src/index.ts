@@ -1,0 +1,3 @@
+export * from './notary.js';
+export * from './verify.js';
+export * from './exported-digest.js';
