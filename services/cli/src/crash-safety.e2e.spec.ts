@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
  * expected revisions) while the server is killed with SIGKILL at random moments and restarted on the same files.
  * Clients retry what was not acknowledged with the same event ids, or give some requests up. Then: every
  * acknowledged event is stored exactly once at the position its answer named, no stream has a gap, every append
- * unit (a request's events of one customer) is all-or-nothing, and the live views equal a clean `crm-ledger replay`.
+ * unit (a request's events of one customer) is all-or-nothing, `crm-ledger verify` passes (hash chains, digests),
+ * and the live views equal a clean `crm-ledger replay`.
  * Replay a failure with CRASH_SEED=<the printed seed>.
  */
 const MAIN = path.resolve(import.meta.dirname, '../dist/main.js');
@@ -385,6 +386,11 @@ describe('crash safety of crm-ledger start under SIGKILL', () => {
       expect(revisions, stream).toEqual(revisions.map((_, i) => i));
     }
     expect(ackedEvents).toBeGreaterThan(100);
+
+    // The hash chains and the notary's digests hold after the kills.
+    const verified = await run(['verify', '--data-dir', dataDir]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toContain('verified');
 
     // A clean rebuild from the same ledger, into a fresh read model, gives exactly the live views.
     const fresh = path.join(root, 'fresh');
