@@ -87,7 +87,23 @@ export interface ReadModelStore {
    */
   sql(text: DialectSql, params?: readonly CellValue[]): Promise<readonly Row[]>;
 
+  /**
+   * Optional: an exclusive lock on running one projection, across processes sharing this read model
+   * (PostgreSQL: a session-level advisory lock). Resolves `undefined` when another process holds it: run as
+   * a standby and try again later. A store without it (SQLite: one projector process per file) leaves
+   * coordination to the transactional checkpoint alone.
+   */
+  tryLockProjection?(projection: string): Promise<ProjectionLock | undefined>;
+
   close(): Promise<void>;
+}
+
+/** A held projection lock (see {@link ReadModelStore.tryLockProjection}). */
+export interface ProjectionLock {
+  readonly projection: string;
+  /** Aborted when the lock is lost without `release` (its database session died): stop running the projection. */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
 }
 
 export type SqlDialect = 'sqlite' | 'postgres';

@@ -107,14 +107,13 @@ function renderExperience(x) {
   );
 }
 
-/** Any CLV the API serves for this customer (fields named clv*), until then a placeholder. */
+/** The customer's row of the latest CLV fit (`clv` of the 360; live views only). */
 function clvOf(data) {
-  const v = data.value ?? {};
-  if (v.clv !== undefined && v.clv !== null)
-    return typeof v.clv === 'object' ? JSON.stringify(v.clv) : String(v.clv);
-  const c = v.customer ?? {};
-  const key = Object.keys(c).find((k) => k.startsWith('clv') && c[k] !== null);
-  return key === undefined ? 'not available yet' : `${key}: ${c[key]}`;
+  const c = data.clv;
+  if (c === null || c === undefined)
+    return data.source === 'folded' ? 'live views only' : 'not scored (no fit, or no purchase in its window)';
+  const alive = typeof c.p_alive === 'number' ? ` · P(alive) ${Math.round(c.p_alive * 100)}%` : '';
+  return `${fmt.one(c.clv)} over ${c.clv_months} months${alive}`;
 }
 
 function renderValue(data) {

@@ -36,45 +36,66 @@ export function npsOf(rows) {
   return { responses: r, nps: r === 0 ? null : Math.round(((p - d) / r) * 1000) / 10 };
 }
 
-function drawNps(rows, channel) {
-  const months = [...new Set(rows.map((r) => r.month))].sort();
-  const channels = [...new Set(rows.map((r) => r.channel))].sort();
-  const shown = channel ? [channel] : channels;
-  const overall = npsOf(channel ? rows.filter((r) => r.channel === channel) : rows);
+const TRENDS = {
+  NPS: { canvas: 'chart-trend-nps', axis: 'NPS', min: -100, max: 100 },
+  CSAT: { canvas: 'chart-trend-csat', axis: '% satisfied', min: 0, max: 100 },
+  CES: { canvas: 'chart-trend-ces', axis: 'mean effort score', min: 1, max: 7 },
+};
+
+/**
+ * One line chart per metric (NPS, CSAT, CES) over the periods of GET /v1/aggregates/experience-trend: a line
+ * per channel, and a bold line for all channels of the slice (its `totals`) when no channel is picked.
+ */
+function drawTrends(body, channel) {
+  for (const [metric, t] of Object.entries(TRENDS)) {
+    const rows = body.rows.filter((r) => r.metric === metric);
+    const totals = body.totals.filter((r) => r.metric === metric);
+    const periods = [...new Set(totals.map((r) => r.period))].sort();
+    const channels = [...new Set(rows.map((r) => r.channel))].sort();
+    const series = (list) => {
+      const byPeriod = new Map(list.map((r) => [r.period, r.value]));
+      return periods.map((p) => byPeriod.get(p) ?? null);
+    };
+    draw(t.canvas, {
+      type: 'line',
+      data: {
+        labels: periods,
+        datasets: [
+          ...(channel
+            ? []
+            : [
+                {
+                  label: 'all channels',
+                  data: series(totals),
+                  borderColor: '#111827',
+                  backgroundColor: '#111827',
+                  borderWidth: 3,
+                  pointRadius: 0,
+                  tension: 0.3,
+                  spanGaps: true,
+                },
+              ]),
+          ...channels.map((c, i) => ({
+            label: c,
+            data: series(rows.filter((r) => r.channel === c)),
+            borderColor: colour(i),
+            backgroundColor: colour(i),
+            borderWidth: channel ? 3 : 1,
+            pointRadius: 1.5,
+            spanGaps: true,
+            tension: 0.3,
+          })),
+        ],
+      },
+      options: {
+        scales: { y: { min: t.min, max: t.max, title: { display: true, text: t.axis } } },
+        plugins: { legend: { labels: { boxWidth: 10 } } },
+      },
+    });
+  }
+  const overall = npsOf(body.totals.filter((r) => r.metric === 'NPS'));
   setText('kpi-nps', fmt.one(overall.nps));
   setText('kpi-nps-sub', `${fmt.int(overall.responses)} answers${channel ? ` · ${channel}` : ''}`);
-  const perMonth = (sel) => months.map((m) => npsOf(rows.filter((r) => r.month === m && sel(r))).nps);
-  draw('chart-nps', {
-    type: 'line',
-    data: {
-      labels: months,
-      datasets: [
-        ...(channel
-          ? []
-          : [
-              {
-                label: 'all channels',
-                data: perMonth(() => true),
-                borderColor: '#111827',
-                borderWidth: 3,
-                tension: 0.3,
-                spanGaps: true,
-              },
-            ]),
-        ...shown.map((c, i) => ({
-          label: c,
-          data: perMonth((r) => r.channel === c),
-          borderColor: colour(i),
-          backgroundColor: colour(i),
-          borderWidth: channel ? 3 : 1,
-          pointRadius: 1.5,
-          spanGaps: true,
-          tension: 0.3,
-        })),
-      ],
-    },
-    options: { scales: { y: { min: -100, max: 100, title: { display: true, text: 'NPS' } } } },
-  });
 }
 
 function drawChannels(body, channel) {
@@ -93,11 +114,7 @@ function drawChannels(body, channel) {
     },
     options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100 } } },
   });
-  setText(
-    'channels-note',
-    `Spread between the best and worst channel: ${fmt.one(body.spread)} points. ` +
-      'A monthly CSAT/CES trend per channel needs a query-API aggregate that does not exist yet.',
-  );
+  setText('channels-note', `Spread between the best and worst channel: ${fmt.one(body.spread)} points.`);
 }
 
 function drawDrivers(rows) {
@@ -133,41 +150,63 @@ function drawDrivers(rows) {
   });
 }
 
+const PRIORITIES = ['urgent', 'high', 'normal', 'low'];
+
+/**
+ * First reply and resolution per priority: p50 / p90 / p99 bars, the SLA target of the priority (from the
+ * policy its tickets were opened with) as a reference mark, and the breach rate on the right axis.
+ */
 function drawService(rows) {
-  const order = ['urgent', 'high', 'normal', 'low'];
-  rows = [...rows].sort((a, b) => order.indexOf(a.priority) - order.indexOf(b.priority));
+  rows = rows
+    .filter((r) => PRIORITIES.includes(r.priority))
+    .sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority));
   const labels = rows.map((r) => `${r.priority} (${r.tickets})`);
-  const rate = (n, r) => (r.tickets === 0 ? null : Math.round((n / r.tickets) * 1000) / 10);
-  const config = (p50, p90, breaches, scale, unit) => ({
+  const scaled = (v, scale) => (v === null || v === undefined ? null : Math.round((v / scale) * 10) / 10);
+  const config = (p, scale, unit) => ({
     type: 'bar',
     data: {
       labels,
       datasets: [
-        {
-          label: `p50 (${unit})`,
-          data: rows.map((r) => (r[p50] === null ? null : Math.round(r[p50] / scale))),
-          backgroundColor: '#93c5fd',
+        ...[
+          ['p50', '#bfdbfe'],
+          ['p90', '#60a5fa'],
+          ['p99', '#1d4ed8'],
+        ].map(([q, c]) => ({
+          label: `${q} (${unit})`,
+          data: rows.map((r) => scaled(r[`${p}_${q}`], scale)),
+          backgroundColor: c,
           yAxisID: 'y',
-        },
+          order: 2,
+        })),
         {
-          label: `p90 (${unit})`,
-          data: rows.map((r) => (r[p90] === null ? null : Math.round(r[p90] / scale))),
-          backgroundColor: '#2563eb',
+          type: 'line',
+          label: `SLA target (${unit})`,
+          data: rows.map((r) => scaled(r[`${p}_sla_minutes`], scale)),
+          borderColor: '#111827',
+          backgroundColor: '#111827',
+          showLine: false,
+          pointStyle: 'line',
+          pointRadius: 22,
+          pointBorderWidth: 3,
+          pointHoverRadius: 22,
           yAxisID: 'y',
+          order: 0,
         },
         {
           type: 'line',
           label: 'SLA breached (%)',
-          data: rows.map((r) => rate(r[breaches], r)),
+          data: rows.map((r) => r[`${p}_breach_pct`]),
           borderColor: '#dc2626',
           backgroundColor: '#dc2626',
           yAxisID: 'pct',
+          order: 1,
         },
       ],
     },
     options: {
+      plugins: { legend: { labels: { boxWidth: 10 } } },
       scales: {
-        y: { title: { display: true, text: unit } },
+        y: { type: 'logarithmic', title: { display: true, text: `${unit} (log scale)` } },
         pct: {
           position: 'right',
           min: 0,
@@ -178,11 +217,8 @@ function drawService(rows) {
       },
     },
   });
-  draw(
-    'chart-first-reply',
-    config('first_reply_p50', 'first_reply_p90', 'first_reply_breaches', 1, 'minutes'),
-  );
-  draw('chart-resolution', config('resolution_p50', 'resolution_p90', 'resolution_breaches', 60, 'hours'));
+  draw('chart-first-reply', config('first_reply', 1, 'minutes'));
+  draw('chart-resolution', config('resolution', 60, 'hours'));
 }
 
 function drawGap(rows) {
@@ -322,22 +358,25 @@ function drawPainPoints(rows) {
   );
 }
 
-/** CLV: drawn when the query API serves GET /v1/aggregates/clv; until then the panel says so. */
+/** CLV: p10 / p50 / p90 per segment of the latest fit (GET /v1/aggregates/clv answers 404 before any fit). */
 function drawClv(body) {
-  const rows = body === null ? [] : (body.rows ?? body.segments ?? []);
+  const rows = body === null ? [] : body.rows;
   if (rows.length === 0) {
     $('panel-clv').classList.add('placeholder');
     setText(
       'clv-note',
       body === null
-        ? 'Not available yet: this query API does not serve GET /v1/aggregates/clv. The panel fills in once it does.'
-        : 'No CLV scores yet.',
+        ? 'No CLV fit yet: crm-ledger start fits at start and every 24 hours (or run crm-ledger clv fit).'
+        : 'No customer scored by the latest fit.',
     );
     draw('chart-clv', { type: 'bar', data: { labels: [], datasets: [] } });
     return;
   }
   $('panel-clv').classList.remove('placeholder');
-  setText('clv-note', `${fmt.int(rows.reduce((a, r) => a + (r.customers ?? 0), 0))} customers scored`);
+  setText(
+    'clv-note',
+    `${fmt.int(rows.reduce((a, r) => a + r.customers, 0))} customers scored · ${body.currency} · fitted ${fmt.day(body.fittedAt)}`,
+  );
   draw('chart-clv', {
     type: 'bar',
     data: {
@@ -365,16 +404,17 @@ async function refresh() {
   const f = filters();
   const win = { from: f.from, to: f.to };
   try {
-    const [nps, channels, drivers, service, gap, retention, pain, clv, customers, renewals] =
+    const slice = { ...win, segment: f.segment, channel: f.channel };
+    const [trend, channels, drivers, service, gap, retention, pain, clv, customers, renewals] =
       await Promise.all([
-        api('/v1/aggregates/nps', win),
+        api('/v1/aggregates/experience-trend', { ...slice, by: 'month' }),
         api('/v1/aggregates/channels'),
-        api('/v1/aggregates/contact-drivers', win),
-        api('/v1/aggregates/service', { ...win, by: 'priority' }),
-        api('/v1/aggregates/perception-gap'),
-        api('/v1/aggregates/retention', { asOf: f.asOf, months: 12 }),
+        api('/v1/aggregates/contact-drivers', slice),
+        api('/v1/aggregates/service', { ...slice, by: 'priority' }),
+        api('/v1/aggregates/perception-gap', slice),
+        api('/v1/aggregates/retention', { asOf: f.asOf, months: 12, segment: f.segment }),
         api('/v1/aggregates/pain-points', { limit: 8 }),
-        api('/v1/aggregates/clv'),
+        api('/v1/aggregates/clv', { by: 'segment' }),
         allCustomers({ segment: f.segment, asOf: f.asOf }),
         // Renewals within 90 days of asOf (the server's "now" when none is chosen).
         allCustomers({
@@ -386,7 +426,7 @@ async function refresh() {
       ]);
     if (mine !== generation) return; // a newer filter change is on its way
     fillChannelChoices(channels.channels);
-    drawNps(nps.rows, f.channel);
+    drawTrends(trend, f.channel);
     drawChannels(channels, f.channel);
     drawDrivers(drivers.rows);
     drawService(service.rows);

@@ -52,10 +52,28 @@ interface NpsRow {
 interface ListItem {
   account: { customer_id: string };
 }
+interface TrendRow {
+  metric: 'NPS' | 'CSAT' | 'CES';
+  period: string;
+  channel?: string;
+  responses: number;
+  value: number | null;
+  promoters: number;
+  detractors: number;
+}
+interface Trend {
+  rows: TrendRow[];
+  totals: TrendRow[];
+}
+type ServiceRow = Record<string, number | string | null>;
+interface Drawn {
+  labels: string[];
+  datasets: { label: string; data: (number | null)[] }[];
+}
 
 /** The page's NPS rule: (promoters - detractors) / responses over the summed cells, one decimal. */
-function npsOf(rows: readonly NpsRow[]): string {
-  const sum = (f: (r: NpsRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+function npsOf(rows: readonly Pick<NpsRow, 'responses' | 'promoters' | 'detractors'>[]): string {
+  const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
   const nps =
     Math.round(((sum((r) => r.promoters) - sum((r) => r.detractors)) / sum((r) => r.responses)) * 1000) / 10;
   return nps.toLocaleString('en-US');
@@ -88,6 +106,45 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
   };
   const text = async (selector: string) => (await page.textContent(selector))?.trim() ?? '';
+  /** What Chart.js holds for the chart on a canvas: its labels and each dataset's label and numbers. */
+  const drawn = (canvas: string): Promise<Drawn> =>
+    page.evaluate((id) => {
+      const chart = (globalThis as unknown as { Chart: { getChart(id: string): { data: Drawn } } }).Chart;
+      const d = chart.getChart(id).data;
+      return {
+        labels: [...d.labels],
+        datasets: d.datasets.map((x) => ({ label: x.label, data: [...x.data] })),
+      };
+    }, canvas);
+  const dataset = (d: Drawn, label: string) => d.datasets.find((x) => x.label === label)?.data;
+  /** The line of one metric's trend chart for a channel (or the totals) equals the API's values by period. */
+  const expectTrend = async (body: Trend, metric: TrendRow['metric'], canvas: string, channel?: string) => {
+    const d = await drawn(canvas);
+    const source = channel === undefined ? body.totals : body.rows.filter((r) => r.channel === channel);
+    const mine = source.filter((r) => r.metric === metric);
+    expect(mine.length, `${metric} ${channel ?? 'all'}`).toBeGreaterThan(0);
+    const byPeriod = new Map(mine.map((r) => [r.period, r.value]));
+    expect(d.labels).toEqual(body.totals.filter((r) => r.metric === metric).map((r) => r.period));
+    expect(dataset(d, channel ?? 'all channels')).toEqual(d.labels.map((p) => byPeriod.get(p) ?? null));
+  };
+  /** The SLA charts hold the API's p50/p90/p99, SLA targets and breach rates per priority. */
+  const expectService = async (rows: ServiceRow[]) => {
+    const order = ['urgent', 'high', 'normal', 'low'];
+    const sorted = rows
+      .filter((r) => order.includes(String(r['priority'])))
+      .sort((a, b) => order.indexOf(String(a['priority'])) - order.indexOf(String(b['priority'])));
+    const fr = await drawn('chart-first-reply');
+    expect(fr.labels).toEqual(sorted.map((r) => `${r['priority']} (${r['tickets']})`));
+    for (const q of ['p50', 'p90', 'p99'])
+      expect(dataset(fr, `${q} (minutes)`), q).toEqual(sorted.map((r) => r[`first_reply_${q}`]));
+    expect(dataset(fr, 'SLA target (minutes)')).toEqual(sorted.map((r) => r['first_reply_sla_minutes']));
+    expect(dataset(fr, 'SLA breached (%)')).toEqual(sorted.map((r) => r['first_reply_breach_pct']));
+    const res = await drawn('chart-resolution');
+    const hours = (v: unknown) => (v === null ? null : Math.round((Number(v) / 60) * 10) / 10);
+    expect(dataset(res, 'SLA target (hours)')).toEqual(sorted.map((r) => hours(r['resolution_sla_minutes'])));
+    expect(dataset(res, 'p99 (hours)')).toEqual(sorted.map((r) => hours(r['resolution_p99'])));
+    expect(dataset(res, 'SLA breached (%)')).toEqual(sorted.map((r) => r['resolution_breach_pct']));
+  };
 
   beforeAll(async () => {
     mkdirSync(imgDir, { recursive: true });
@@ -114,6 +171,9 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
   it('asks for a read key once, then draws the overview with the seeded numbers', async () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
     await page.goto(`${ledger.url}/dashboard/`);
     await page.waitForSelector('#key-dialog[open]');
     await page.fill('#api-key', ledger.readKey);
@@ -122,6 +182,24 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
 
     const nps = await get<{ rows: NpsRow[] }>('/v1/aggregates/nps');
     expect(await text('#kpi-nps')).toBe(npsOf(nps.rows));
+    const trend = await get<Trend>('/v1/aggregates/experience-trend?by=month');
+    expect(npsOf(trend.totals.filter((r) => r.metric === 'NPS'))).toBe(npsOf(nps.rows));
+    for (const [metric, canvas] of [
+      ['NPS', 'chart-trend-nps'],
+      ['CSAT', 'chart-trend-csat'],
+      ['CES', 'chart-trend-ces'],
+    ] as const) {
+      await expectTrend(trend, metric, canvas);
+      await expectTrend(trend, metric, canvas, 'email');
+    }
+    const service = await get<{ rows: ServiceRow[] }>('/v1/aggregates/service?by=priority');
+    expect(service.rows.every((r) => r['first_reply_sla_minutes'] !== null)).toBe(true);
+    await expectService(service.rows);
+    const clv = await get<{ rows: { segment: string; p50: number }[] }>('/v1/aggregates/clv?by=segment');
+    expect(clv.rows.length).toBeGreaterThan(0);
+    const drawnClv = await drawn('chart-clv');
+    expect(drawnClv.labels).toEqual(clv.rows.map((r) => r.segment));
+    expect(dataset(drawnClv, 'p50')).toEqual(clv.rows.map((r) => r.p50));
     expect(await text('#kpi-customers')).toBe(String(await countCustomers('')));
     expect(await text('#kpi-renewals')).toBe(String(await countCustomers('&renewalWithinDays=90')));
     const drivers = await get<{ rows: { tickets: number }[] }>('/v1/aggregates/contact-drivers');
@@ -140,14 +218,15 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
       return chart.getChart('chart-gap').data.datasets[0]!.data;
     });
     expect(drawnGap).toEqual(gap.rows.map((r) => r.satisfied_pct));
-    const canvases = page.locator('canvas:not(#chart-clv)');
-    expect(await canvases.count()).toBeGreaterThanOrEqual(8);
+    const canvases = page.locator('canvas');
+    expect(await canvases.count()).toBe(11);
     for (let i = 0; i < (await canvases.count()); i++) {
       const box = await canvases.nth(i).boundingBox();
       expect((box?.width ?? 0) * (box?.height ?? 0)).toBeGreaterThan(0);
     }
     expect(await page.locator('#list-at-risk a.customer-link').count()).toBeGreaterThan(0);
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
 
     await page.screenshot({ path: path.join(imgDir, 'dashboard-overview.png'), fullPage: true });
   });
@@ -159,13 +238,37 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     const b2b = await countCustomers('&segment=B2B');
     expect(await text('#kpi-customers')).toBe(String(b2b));
     expect(await text('#kpi-customers')).not.toBe(all);
+    // The segment reaches the trends and the SLA charts too.
+    const trendB2b = await get<Trend>('/v1/aggregates/experience-trend?by=month&segment=B2B');
+    const trendAll = await get<Trend>('/v1/aggregates/experience-trend?by=month');
+    expect(trendB2b.totals).not.toEqual(trendAll.totals);
+    await expectTrend(trendB2b, 'CSAT', 'chart-trend-csat');
+    const cesChannels = new Map<string, number>();
+    for (const r of trendB2b.rows.filter((x) => x.metric === 'CES'))
+      cesChannels.set(r.channel!, (cesChannels.get(r.channel!) ?? 0) + r.responses);
+    const busiest = [...cesChannels.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+    await expectTrend(trendB2b, 'CES', 'chart-trend-ces', busiest);
+    await expectService(
+      (await get<{ rows: ServiceRow[] }>('/v1/aggregates/service?by=priority&segment=B2B')).rows,
+    );
 
     const overall = await text('#kpi-nps');
     await page.selectOption('#f-channel', 'email');
     await ready();
+    const emailB2b = await get<Trend>('/v1/aggregates/experience-trend?by=month&segment=B2B&channel=email');
+    expect(await text('#kpi-nps')).toBe(npsOf(emailB2b.totals.filter((r) => r.metric === 'NPS')));
+    expect(await text('#kpi-nps')).not.toBe(overall);
+    const csat = await drawn('chart-trend-csat');
+    expect(csat.datasets.map((d) => d.label)).toEqual(['email']);
+    await expectTrend(emailB2b, 'CSAT', 'chart-trend-csat', 'email');
+    await expectService(
+      (await get<{ rows: ServiceRow[] }>('/v1/aggregates/service?by=priority&segment=B2B&channel=email'))
+        .rows,
+    );
+    await page.selectOption('#f-segment', '');
+    await ready();
     const nps = await get<{ rows: NpsRow[] }>('/v1/aggregates/nps');
     expect(await text('#kpi-nps')).toBe(npsOf(nps.rows.filter((r) => r.channel === 'email')));
-    expect(await text('#kpi-nps')).not.toBe(overall);
 
     await page.fill('#f-from', '2025-01');
     await page.fill('#f-to', '2025-06');
@@ -173,13 +276,27 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     await ready();
     const inWindow = await get<{ rows: NpsRow[] }>('/v1/aggregates/nps?from=2025-01-01&to=2025-07-01');
     expect(await text('#kpi-nps')).toBe(npsOf(inWindow.rows.filter((r) => r.channel === 'email')));
-    const labels = await page.evaluate(() => {
-      const chart = (
-        globalThis as unknown as { Chart: { getChart(id: string): { data: { labels: string[] } } } }
-      ).Chart;
-      return chart.getChart('chart-nps').data.labels;
-    });
-    expect(labels[0]! >= '2025-01' && labels[labels.length - 1]! <= '2025-06').toBe(true);
+    const labels = (await drawn('chart-trend-nps')).labels;
+    expect(labels).toEqual(['2025-01', '2025-02', '2025-03', '2025-04', '2025-05', '2025-06']);
+    await expectTrend(
+      await get<Trend>(
+        '/v1/aggregates/experience-trend?by=month&channel=email&from=2025-01-01&to=2025-07-01',
+      ),
+      'CES',
+      'chart-trend-ces',
+      'email',
+    );
+    const drivers = await get<{ rows: { month: string; tickets: number }[] }>(
+      '/v1/aggregates/contact-drivers?channel=email&from=2025-01-01&to=2025-07-01',
+    );
+    const drawnDrivers = await drawn('chart-drivers');
+    expect(drawnDrivers.labels).toEqual(labels);
+    const stacked = drawnDrivers.labels.map((_, i) =>
+      drawnDrivers.datasets.reduce((a, d) => a + (d.data[i] ?? 0), 0),
+    );
+    expect(stacked).toEqual(
+      labels.map((m) => drivers.rows.filter((r) => r.month === m).reduce((a, r) => a + r.tickets, 0)),
+    );
   });
 
   it('opens the customer 360 from a list and shows that customer\u2019s timeline, also as of an earlier date', async () => {

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { openSqliteReadModel, READ_MODEL_FILE } from '@crm-ledger/readmodel-sqlite';
 import type { LedgerComponent } from '@crm-ledger/runtime';
+import { PROJECTION_NAMES, type ProjectionName } from '@crm-ledger/projections';
+import { runWithProjectionLocks } from './locked-runner.js';
 import { ensureProjections, Projector } from './projector.js';
 import { replay } from './replay.js';
 
@@ -20,7 +22,7 @@ export const projectorComponent: LedgerComponent = {
             file: path.join(ctx.dataDir, READ_MODEL_FILE),
             synchronous: ctx.config.CRM_LEDGER_SQLITE_SYNCHRONOUS,
           });
-    const stale = await ensureProjections(readModel);
+    await ensureProjections(readModel);
     const abort = new AbortController();
     const onParentAbort = (): void => abort.abort();
     ctx.signal.addEventListener('abort', onParentAbort);
@@ -29,7 +31,9 @@ export const projectorComponent: LedgerComponent = {
         { position: e.globalPosition, eventType: e.event.type, schemaVersion: e.event.schemaVersion },
         'skipped an event this version cannot read',
       );
-    const loop = (async () => {
+    // Each view runs only in the process holding its lock (PostgreSQL); see locked-runner.ts.
+    const runViews = async (names: readonly ProjectionName[], signal: AbortSignal): Promise<void> => {
+      const stale = await ensureProjections(readModel, names);
       if (stale.length > 0) {
         log.info({ projections: stale }, 'views built by another version: rebuilding');
         await replay({ store: ctx.store, readModel, projections: stale, onSkipped });
@@ -37,11 +41,25 @@ export const projectorComponent: LedgerComponent = {
       await new Projector({
         store: ctx.store,
         readModel,
+        projections: names,
         onSkipped,
         onBatch: (b) => log.debug({ events: b.events, position: b.position, rows: b.rowsWritten }, 'applied'),
         onRestart: (reason) => log.info({ reason }, 'a rebuild was swapped in: resuming from its checkpoint'),
-      }).run(abort.signal);
-    })().catch((err: unknown) => {
+      }).run(signal);
+    };
+    const loop = runWithProjectionLocks(
+      {
+        readModel,
+        projections: PROJECTION_NAMES,
+        run: runViews,
+        onLocks: (running, standby) =>
+          log.info(
+            { running, standby },
+            `running views [${running.join(', ')}], standby for [${standby.join(', ')}]`,
+          ),
+      },
+      abort.signal,
+    ).catch((err: unknown) => {
       log.error({ err }, 'projector stopped');
     });
     return {

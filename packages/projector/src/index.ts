@@ -3,3 +3,4 @@ export * from './projector.js';
 export * from './replay.js';
 export * from './time-travel.js';
 export * from './component.js';
+export * from './locked-runner.js';

@@ -236,6 +236,130 @@ export interface Window {
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 const num = (v: CellValue | undefined): number => (typeof v === 'number' ? v : Number(v ?? 0));
 
+/** Who an aggregate counts: customers of one segment, interactions on one channel (both optional). */
+export interface Slice {
+  readonly segment?: string;
+  readonly channel?: string;
+}
+
+/**
+ * SQL conditions (each starting with AND) and their parameters for a slice: the segment through the view's own
+ * customers table (`customersTable`), the channel through `channelColumn` of the aggregated table.
+ */
+function sliceSql(
+  slice: Slice,
+  customersTable: string,
+  channelColumn?: string,
+): { sql: string; params: CellValue[] } {
+  let sql = '';
+  const params: CellValue[] = [];
+  if (slice.segment !== undefined) {
+    sql += ` AND customer_id IN (SELECT customer_id FROM ${customersTable} WHERE segment = ?)`;
+    params.push(slice.segment);
+  }
+  if (slice.channel !== undefined && channelColumn !== undefined) {
+    sql += ` AND ${channelColumn} = ?`;
+    params.push(slice.channel);
+  }
+  return { sql, params };
+}
+
+export type ExperienceMetric = 'NPS' | 'CSAT' | 'CES';
+
+export interface ExperienceTrendRow {
+  readonly metric: ExperienceMetric;
+  readonly period: string;
+  /** Absent in totals. */
+  readonly channel?: string;
+  readonly responses: number;
+  readonly value: number | null;
+  readonly mean_score: number | null;
+  readonly satisfied_pct: number | null;
+  readonly promoters: number;
+  readonly detractors: number;
+}
+
+const quarterOf = (month: string): string =>
+  `${month.slice(0, 4)}-Q${Math.ceil(Number(month.slice(5, 7)) / 3)}`;
+
+/**
+ * NPS, CSAT and CES over time by channel, from the survey cells (`experience_surveys`), per month or quarter
+ * of the answer: per metric, period and channel the answers and the metric's headline value
+ * (`value`: NPS = % promoters (9-10) - % detractors (0-6); CSAT = % satisfied (4-5 of 1-5); CES = mean score
+ * (1-7, higher = easier)), plus `mean_score` and `satisfied_pct` for every metric; `totals` is the same per
+ * metric and period over the channels in the slice.
+ */
+export async function experienceTrend(
+  ctx: QueryContext,
+  w: Window,
+  q: Slice & { readonly metric?: ExperienceMetric; readonly by: 'month' | 'quarter' },
+): Promise<{ rows: ExperienceTrendRow[]; totals: ExperienceTrendRow[] }> {
+  const slice = sliceSql(q, 'experience_customers', 'channel');
+  const kind = q.metric === undefined ? '' : ' AND kind = ?';
+  const text = `SELECT kind, month, channel, SUM(responses) AS responses, SUM(score_sum) AS score_sum,
+      SUM(promoters) AS promoters, SUM(detractors) AS detractors, SUM(satisfied) AS satisfied
+    FROM experience_surveys WHERE month >= ? AND month < ?${kind}${slice.sql}
+    GROUP BY kind, month, channel ORDER BY kind, month, channel`;
+  const cells = await ctx.readModel.sql({ sqlite: text, postgres: text }, [
+    w.from.slice(0, 7),
+    w.to.slice(0, 7),
+    ...(q.metric === undefined ? [] : [q.metric]),
+    ...slice.params,
+  ]);
+  type Acc = {
+    responses: number;
+    scoreSum: number;
+    promoters: number;
+    detractors: number;
+    satisfied: number;
+  };
+  const sum = (map: Map<string, Acc>, key: string, r: Row): void => {
+    let a = map.get(key);
+    if (a === undefined)
+      map.set(key, (a = { responses: 0, scoreSum: 0, promoters: 0, detractors: 0, satisfied: 0 }));
+    a.responses += num(r['responses']);
+    a.scoreSum += num(r['score_sum']);
+    a.promoters += num(r['promoters']);
+    a.detractors += num(r['detractors']);
+    a.satisfied += num(r['satisfied']);
+  };
+  const byChannel = new Map<string, Acc>();
+  const total = new Map<string, Acc>();
+  for (const r of cells) {
+    const period = q.by === 'quarter' ? quarterOf(String(r['month'])) : String(r['month']);
+    sum(byChannel, `${String(r['kind'])}\u0000${period}\u0000${String(r['channel'])}`, r);
+    sum(total, `${String(r['kind'])}\u0000${period}`, r);
+  }
+  const row = (key: string, a: Acc): ExperienceTrendRow => {
+    const [metric, period, channel] = key.split('\u0000') as [ExperienceMetric, string, string?];
+    const n = a.responses;
+    const pct = (x: number): number | null => (n === 0 ? null : round1((x / n) * 100));
+    const mean = n === 0 ? null : Math.round((a.scoreSum / n) * 100) / 100;
+    const value =
+      n === 0
+        ? null
+        : metric === 'NPS'
+          ? round1(((a.promoters - a.detractors) / n) * 100)
+          : metric === 'CSAT'
+            ? pct(a.satisfied)
+            : mean;
+    return {
+      metric,
+      period,
+      ...(channel === undefined ? {} : { channel }),
+      responses: n,
+      value,
+      mean_score: mean,
+      satisfied_pct: pct(a.satisfied),
+      promoters: a.promoters,
+      detractors: a.detractors,
+    };
+  };
+  const sorted = (m: Map<string, Acc>): ExperienceTrendRow[] =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, a]) => row(k, a));
+  return { rows: sorted(byChannel), totals: sorted(total) };
+}
+
 /** NPS by month and channel (and the total per month), from the survey cells. */
 export async function npsByMonthAndChannel(ctx: QueryContext, w: Window): Promise<Row[]> {
   const text = `SELECT month, channel, SUM(responses) AS responses, SUM(promoters) AS promoters, SUM(detractors) AS detractors
@@ -259,46 +383,82 @@ export async function npsByMonthAndChannel(ctx: QueryContext, w: Window): Promis
 }
 
 /** Nearest-rank percentiles of a ticket duration per group, in SQL that both dialects run (window functions). */
-function percentileSql(column: string, group: string): string {
+function percentileSql(column: string, group: string, where: string): string {
   return `WITH v AS (
       SELECT ${group} AS g, ${column} AS x,
              ROW_NUMBER() OVER (PARTITION BY ${group} ORDER BY ${column}) AS rn,
              COUNT(*) OVER (PARTITION BY ${group}) AS n
-      FROM service_tickets WHERE ${column} IS NOT NULL AND opened_at >= ? AND opened_at < ?)
+      FROM service_tickets WHERE ${column} IS NOT NULL AND opened_at >= ? AND opened_at < ?${where})
     SELECT g, n, MIN(CASE WHEN rn >= 0.5 * n THEN x END) AS p50, MIN(CASE WHEN rn >= 0.9 * n THEN x END) AS p90,
            MIN(CASE WHEN rn >= 0.99 * n THEN x END) AS p99
     FROM v GROUP BY g, n ORDER BY g`;
 }
 
+/** Minutes from opening to an SLA due time, per dialect (times are ISO-8601 text). */
+const dueMinutes = {
+  sqlite: (due: string) => `CAST(ROUND((julianday(${due}) - julianday(opened_at)) * 1440) AS INTEGER)`,
+  postgres: (due: string) =>
+    `CAST(ROUND(EXTRACT(EPOCH FROM (CAST(${due} AS timestamptz) - CAST(opened_at AS timestamptz))) / 60) AS INTEGER)`,
+};
+
 /**
  * Service performance per priority or channel in a window of opening times: first-reply and resolution
- * percentiles (minutes), SLA breach, reopen and one-touch rates.
+ * percentiles p50/p90/p99 (minutes, nearest rank), the SLA targets of the group's tickets (minutes, from the
+ * `slaPolicy` each ticket was opened with, as `first_reply_due_at - opened_at`; the most frequent target when
+ * the group's policies differ), SLA breach rates (of the tickets whose outcome is known), reopen and one-touch
+ * rates. Filters: a segment (service_customers) and, by priority, a ticket channel.
  */
 export async function servicePerformance(
   ctx: QueryContext,
   w: Window,
   by: 'priority' | 'channel',
+  slice: Slice = {},
 ): Promise<Row[]> {
-  const params = [w.from, w.to];
+  const cond = sliceSql(slice, 'service_customers', by === 'priority' ? 'channel' : undefined);
+  const params = [w.from, w.to, ...cond.params];
+  const pct = (column: string) => percentileSql(column, by, cond.sql);
   const fr = await ctx.readModel.sql(
-    { sqlite: percentileSql('first_reply_minutes', by), postgres: percentileSql('first_reply_minutes', by) },
+    { sqlite: pct('first_reply_minutes'), postgres: pct('first_reply_minutes') },
     params,
   );
   const res = await ctx.readModel.sql(
-    { sqlite: percentileSql('resolution_minutes', by), postgres: percentileSql('resolution_minutes', by) },
+    { sqlite: pct('resolution_minutes'), postgres: pct('resolution_minutes') },
     params,
   );
   const rates = `SELECT ${by} AS g, COUNT(*) AS tickets,
       SUM(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END) AS resolved,
       SUM(CASE WHEN reopens > 0 THEN 1 ELSE 0 END) AS reopened,
       SUM(one_touch) AS one_touch,
+      SUM(CASE WHEN sla_policy IS NOT NULL THEN 1 ELSE 0 END) AS with_sla,
       SUM(CASE WHEN first_reply_breached = 1 THEN 1 ELSE 0 END) AS first_reply_breaches,
-      SUM(CASE WHEN resolution_breached = 1 THEN 1 ELSE 0 END) AS resolution_breaches
-    FROM service_tickets WHERE opened_at >= ? AND opened_at < ? GROUP BY ${by} ORDER BY ${by}`;
+      SUM(CASE WHEN first_reply_breached IS NOT NULL THEN 1 ELSE 0 END) AS first_reply_judged,
+      SUM(CASE WHEN resolution_breached = 1 THEN 1 ELSE 0 END) AS resolution_breaches,
+      SUM(CASE WHEN resolution_breached IS NOT NULL THEN 1 ELSE 0 END) AS resolution_judged
+    FROM service_tickets WHERE opened_at >= ? AND opened_at < ?${cond.sql} GROUP BY ${by} ORDER BY ${by}`;
   const counts = await ctx.readModel.sql({ sqlite: rates, postgres: rates }, params);
+  const targetsSql = (d: (due: string) => string): string => `SELECT ${by} AS g,
+      ${d('first_reply_due_at')} AS first_reply_target, ${d('resolution_due_at')} AS resolution_target,
+      COUNT(*) AS n
+    FROM service_tickets WHERE sla_policy IS NOT NULL AND opened_at >= ? AND opened_at < ?${cond.sql}
+    GROUP BY 1, 2, 3`;
+  const targets = await ctx.readModel.sql(
+    { sqlite: targetsSql(dueMinutes.sqlite), postgres: targetsSql(dueMinutes.postgres) },
+    params,
+  );
+  /** The most frequent non-null target of a group (ties: the smaller target). */
+  const targetOf = (g: string, column: string): number | null => {
+    const counts = new Map<number, number>();
+    for (const t of targets)
+      if (String(t['g']) === g && t[column] !== null)
+        counts.set(num(t[column]), (counts.get(num(t[column])) ?? 0) + num(t['n']));
+    const best = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
+    return best === undefined ? null : best[0];
+  };
   const byGroup = (rows: readonly Row[]) => new Map(rows.map((r) => [String(r['g']), r]));
   const frs = byGroup(fr);
   const ress = byGroup(res);
+  const rate = (part: CellValue | undefined, whole: CellValue | undefined): number | null =>
+    num(whole) === 0 ? null : round1((num(part) / num(whole)) * 100);
   return counts.map((c) => {
     const g = String(c['g']);
     const tickets = num(c['tickets']);
@@ -306,33 +466,49 @@ export async function servicePerformance(
     return {
       [by]: g,
       tickets,
+      tickets_with_sla: num(c['with_sla']),
       first_reply_p50: frs.get(g)?.['p50'] ?? null,
       first_reply_p90: frs.get(g)?.['p90'] ?? null,
       first_reply_p99: frs.get(g)?.['p99'] ?? null,
+      first_reply_sla_minutes: targetOf(g, 'first_reply_target'),
+      first_reply_breaches: num(c['first_reply_breaches']),
+      first_reply_breach_pct: rate(c['first_reply_breaches'], c['first_reply_judged']),
       resolution_p50: ress.get(g)?.['p50'] ?? null,
       resolution_p90: ress.get(g)?.['p90'] ?? null,
+      resolution_p99: ress.get(g)?.['p99'] ?? null,
+      resolution_sla_minutes: targetOf(g, 'resolution_target'),
+      resolution_breaches: num(c['resolution_breaches']),
+      resolution_breach_pct: rate(c['resolution_breaches'], c['resolution_judged']),
       reopen_rate_pct: tickets === 0 ? null : round1((num(c['reopened']) / tickets) * 100),
       one_touch_rate_pct: resolved === 0 ? null : round1((num(c['one_touch']) / resolved) * 100),
-      first_reply_breaches: num(c['first_reply_breaches']),
-      resolution_breaches: num(c['resolution_breaches']),
     };
   });
 }
 
 /** Contact drivers: tickets per category and month, most frequent categories first within each month. */
-export async function contactDrivers(ctx: QueryContext, w: Window): Promise<Row[]> {
+export async function contactDrivers(ctx: QueryContext, w: Window, slice: Slice = {}): Promise<Row[]> {
+  const cond = sliceSql(slice, 'service_customers', 'channel');
   const text = `SELECT opened_month AS month, category, COUNT(*) AS tickets
-    FROM service_tickets WHERE opened_at >= ? AND opened_at < ?
+    FROM service_tickets WHERE opened_at >= ? AND opened_at < ?${cond.sql}
     GROUP BY opened_month, category ORDER BY opened_month, tickets DESC, category`;
-  return [...(await ctx.readModel.sql({ sqlite: text, postgres: text }, [w.from, w.to]))];
+  return [...(await ctx.readModel.sql({ sqlite: text, postgres: text }, [w.from, w.to, ...cond.params]))];
 }
 
-/** Perception gap: for tickets the customer scored, satisfaction when the SLA was met vs breached. */
-export async function perceptionGap(ctx: QueryContext): Promise<Row[]> {
+/**
+ * Perception gap: for tickets the customer scored (answered in the window), satisfaction when the SLA was met
+ * vs breached; filters: segment (experience_customers), ticket channel.
+ */
+export async function perceptionGap(
+  ctx: QueryContext,
+  w: Window = { from: '1970-01-01', to: '9999-12-31' },
+  slice: Slice = {},
+): Promise<Row[]> {
+  const cond = sliceSql(slice, 'experience_customers', 'channel');
   const text = `SELECT CASE sla_met WHEN 1 THEN 'met' WHEN 0 THEN 'breached' ELSE 'unknown' END AS sla,
       COUNT(*) AS scored_tickets, SUM(satisfied) AS satisfied
-    FROM experience_ticket_feedback GROUP BY sla_met ORDER BY sla_met DESC`;
-  const rows = await ctx.readModel.sql({ sqlite: text, postgres: text });
+    FROM experience_ticket_feedback WHERE answered_at >= ? AND answered_at < ?${cond.sql}
+    GROUP BY sla_met ORDER BY CASE sla_met WHEN 1 THEN 0 WHEN 0 THEN 1 ELSE 2 END`;
+  const rows = await ctx.readModel.sql({ sqlite: text, postgres: text }, [w.from, w.to, ...cond.params]);
   return rows.map((r) => ({
     ...r,
     satisfied_pct:
@@ -389,10 +565,12 @@ export async function mrrRetention(
   ctx: QueryContext,
   asOf: string,
   maxMonths: number,
+  slice: Pick<Slice, 'segment'> = {},
 ): Promise<CohortRetention[]> {
+  const cond = sliceSql(slice, 'value_customers');
   const text = `SELECT customer_id, month, mrr_end_minor FROM value_months
-    WHERE mrr_end_minor IS NOT NULL ORDER BY customer_id, month`;
-  const rows = await ctx.readModel.sql({ sqlite: text, postgres: text });
+    WHERE mrr_end_minor IS NOT NULL${cond.sql} ORDER BY customer_id, month`;
+  const rows = await ctx.readModel.sql({ sqlite: text, postgres: text }, cond.params);
   const end = asOf.slice(0, 7);
   const perCustomer = new Map<string, { month: string; mrr: number }[]>();
   for (const r of rows) {

@@ -9,6 +9,7 @@ import {
   channelConsistency,
   contactDrivers,
   customer360,
+  experienceTrend,
   listCustomers,
   mrrRetention,
   npsByMonthAndChannel,
@@ -98,6 +99,33 @@ const WindowQuery = z.object({
   from: z.iso.date().default('1970-01-01').describe('Inclusive start (YYYY-MM-DD)'),
   to: z.iso.date().default('9999-12-31').describe('Exclusive end (YYYY-MM-DD)'),
 });
+const Segment = z.enum(['B2B', 'B2C']).optional().describe('Only customers of this segment');
+const Channel = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+  .optional()
+  .describe('Only interactions on this channel (e.g. email, chat, web)');
+const SliceQuery = WindowQuery.extend({ segment: Segment, channel: Channel });
+const sliceOf = (q: { segment?: string | undefined; channel?: string | undefined }) => ({
+  ...(q.segment === undefined ? {} : { segment: q.segment }),
+  ...(q.channel === undefined ? {} : { channel: q.channel }),
+});
+const ExperienceRow = z
+  .object({
+    metric: z.enum(['NPS', 'CSAT', 'CES']),
+    period: z.string().describe('YYYY-MM (by=month) or YYYY-Qn (by=quarter)'),
+    channel: z.string().optional().describe('Absent in totals'),
+    responses: z.number(),
+    value: z
+      .number()
+      .nullable()
+      .describe('NPS: % promoters - % detractors; CSAT: % satisfied (4-5); CES: mean score (1-7)'),
+    mean_score: z.number().nullable(),
+    satisfied_pct: z.number().nullable().describe('NPS 9-10, CSAT 4-5, CES 5-7'),
+    promoters: z.number(),
+    detractors: z.number(),
+  })
+  .meta({ id: 'ExperienceTrendRow' });
 
 /**
  * The analysts' read API (scope `read`): customer 360 with time travel, account lists with health and churn
@@ -239,25 +267,50 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
     }),
   );
   aggregate(
+    '/v1/aggregates/experience-trend',
+    'NPS, CSAT and CES by channel over months (or quarters): answers and the headline value per period and channel',
+    SliceQuery.extend({
+      by: z.enum(['month', 'quarter']).default('month'),
+      metric: z.enum(['nps', 'csat', 'ces']).optional().describe('One metric (default: all three)'),
+    }),
+    z.object({
+      by: z.enum(['month', 'quarter']),
+      rows: z.array(ExperienceRow).describe('Per metric, period and channel, sorted by them'),
+      totals: z.array(ExperienceRow).describe('Per metric and period over the channels of the slice'),
+    }),
+    async (q) => ({
+      by: q.by,
+      ...(await experienceTrend(ctx, q, {
+        by: q.by,
+        ...sliceOf(q),
+        ...(q.metric === undefined ? {} : { metric: q.metric.toUpperCase() as 'NPS' | 'CSAT' | 'CES' }),
+      })),
+    }),
+  );
+  aggregate(
     '/v1/aggregates/service',
-    'First-reply and resolution percentiles (minutes), breach, reopen and one-touch rates, by priority or channel',
-    WindowQuery.extend({ by: z.enum(['priority', 'channel']).default('priority') }),
+    'First-reply and resolution p50/p90/p99 (minutes) with the SLA targets, breach, reopen and one-touch rates, by priority or channel',
+    SliceQuery.extend({ by: z.enum(['priority', 'channel']).default('priority') }),
     z.object({ rows: Rows }),
-    async (q) => ({ rows: await servicePerformance(ctx, q, q.by) }),
+    async (q) => ({ rows: await servicePerformance(ctx, q, q.by, sliceOf(q)) }),
   );
   aggregate(
     '/v1/aggregates/contact-drivers',
     'Tickets per category and month (the contact drivers trend)',
-    WindowQuery,
+    SliceQuery,
     z.object({ rows: Rows }),
     async (q) => ({
-      rows: await contactDrivers(ctx, q),
+      rows: await contactDrivers(ctx, q, sliceOf(q)),
     }),
   );
   aggregate(
     '/v1/aggregates/retention',
     'Net and gross MRR retention by cohort (month of first MRR), and net revenue by purchase cohort',
-    z.object({ asOf: Instant.optional(), months: z.coerce.number().int().min(1).max(60).default(12) }),
+    z.object({
+      asOf: Instant.optional(),
+      months: z.coerce.number().int().min(1).max(60).default(12),
+      segment: Segment,
+    }),
     z.object({
       mrr: z.array(
         z.object({
@@ -280,17 +333,17 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
       revenue: Rows,
     }),
     async (q) => ({
-      mrr: await mrrRetention(ctx, q.asOf ?? now(), q.months),
+      mrr: await mrrRetention(ctx, q.asOf ?? now(), q.months, sliceOf(q)),
       revenue: await revenueRetention(ctx),
     }),
   );
   aggregate(
     '/v1/aggregates/perception-gap',
-    'Satisfaction of scored tickets when the SLA was met vs breached',
-    z.object({}),
+    'Satisfaction of scored tickets (answered in the window) when the SLA was met vs breached',
+    SliceQuery,
     z.object({ rows: Rows }),
-    async () => ({
-      rows: await perceptionGap(ctx),
+    async (q) => ({
+      rows: await perceptionGap(ctx, q, sliceOf(q)),
     }),
   );
   aggregate(

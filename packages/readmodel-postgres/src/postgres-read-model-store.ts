@@ -7,6 +7,7 @@ import type {
   GlobalPosition,
   ListQuery,
   Page,
+  ProjectionLock,
   ProjectionSpec,
   ProjectionWrite,
   ReadModelStore,
@@ -21,6 +22,7 @@ import { assertSpec, createTableSql } from './ddl.js';
 import { assertIdentifier, q, qq, shadowSchemaOf } from './identifiers.js';
 import { MIGRATIONS, migrationsTableSql } from './migrations.js';
 import { toPostgresPlaceholders } from './placeholders.js';
+import { ProjectionLocks } from './projection-locks.js';
 import {
   Params,
   afterClause,
@@ -85,6 +87,7 @@ export class PostgresReadModelStore implements ReadModelStore {
   private readonly maxPageSize: number;
   /** Spec of each projection's live and shadow tables, by projection name. */
   private readonly registry = new Map<string, { live: ProjectionSpec; shadow?: ProjectionSpec }>();
+  private readonly locks: ProjectionLocks;
 
   private constructor(options: PostgresReadModelOptions) {
     this.schema = options.schema ?? 'crm_ledger';
@@ -104,6 +107,7 @@ export class PostgresReadModelStore implements ReadModelStore {
       });
       this.ownsPool = true;
     }
+    this.locks = new ProjectionLocks(this.pool.options, this.schema);
   }
 
   /** Connects, runs the store's migrations on the schema, and loads the projection registry. */
@@ -418,7 +422,13 @@ export class PostgresReadModelStore implements ReadModelStore {
     }
   }
 
+  /** One runner per projection across processes: see `ProjectionLocks` (projection-locks.ts). */
+  tryLockProjection(projection: string): Promise<ProjectionLock | undefined> {
+    return this.locks.tryLock(projection);
+  }
+
   async close(): Promise<void> {
+    await this.locks.close();
     if (this.ownsPool) await this.pool.end();
   }
 

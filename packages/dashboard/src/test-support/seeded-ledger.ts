@@ -6,7 +6,8 @@ import { fixedClock } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
 import { createHttpServer, fileApiKeyStore, generateApiKey } from '@crm-ledger/http-kit';
 import { Projector } from '@crm-ledger/projector';
-import { registerQueryRoutes } from '@crm-ledger/query-api';
+import { fitClvFromStore, writeClvToReadModel } from '@crm-ledger/clv-ledger';
+import { registerClvRoutes, registerQueryRoutes } from '@crm-ledger/query-api';
 import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
 import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
@@ -40,6 +41,14 @@ export async function startSeededLedger(options: {
   }
   const readModel = openSqliteReadModel({ file: path.join(dir, 'readmodel.sqlite') });
   await new Projector({ store, readModel }).catchUp();
+  // The CLV fit `crm-ledger start` would make at "now" (observation window up to the day before), in USD (the currency most of the seeded purchases use that the fit converges on).
+  const fit = await fitClvFromStore(
+    store,
+    { observationEnd: '2025-12-31', currency: 'USD' },
+    fixedClock('2026-01-01T00:00:00Z'),
+  );
+  if (fit._tag === 'Left') throw new Error(`CLV fit failed: ${JSON.stringify(fit.left)}`);
+  await writeClvToReadModel(readModel, fit.right.record, fit.right.summaries, await store.headPosition());
   const keys = fileApiKeyStore(path.join(dir, 'keys.json'));
   const read = generateApiKey('analyst', ['read'], '2026-01-01T00:00:00Z');
   await keys.add(read.record);
@@ -49,6 +58,7 @@ export async function startSeededLedger(options: {
     version: '0',
   });
   registerQueryRoutes(app, { store, readModel, keys, clock: fixedClock('2026-01-01T00:00:00Z') });
+  registerClvRoutes(app, { readModel, keys });
   registerDashboard(app);
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
