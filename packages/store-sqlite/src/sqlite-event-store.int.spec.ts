@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fixedClock, type StoredEvent } from '@crm-ledger/core';
+import { GENESIS_LINK, canonicalJson, chainLink, fixedClock, type StoredEvent } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { openSqliteCheckpointStore, openSqliteEventStore, type SqliteEventStore } from './index.js';
 
@@ -146,6 +149,34 @@ describe('SQLite event store (real file)', () => {
     }
   });
 
+  it('chains every link right when the guessed stream head is stale (another instance appended in between)', async () => {
+    // Each instance computes links ahead on the head it last wrote; interleaving makes most guesses wrong.
+    const other = openSqliteEventStore({ file });
+    try {
+      const stream = customerStream('shared');
+      for (let round = 0; round < 6; round++) {
+        const writer = round % 3 === 0 ? other : store;
+        const batch = [feature('shared'), feature('shared')];
+        const results = await Promise.all([
+          writer.append(stream, batch, { expectedRevision: 'any' }),
+          // A second append queued behind the first of this round chains onto its guessed head.
+          writer.append(stream, [feature('shared')]),
+        ]);
+        expect(results.every(E.isRight)).toBe(true);
+      }
+      const read = await store.readStream(stream);
+      const events = E.isRight(read) ? read.right : [];
+      expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 18 }, (_, i) => i));
+      let link = GENESIS_LINK;
+      for (const e of events) {
+        link = chainLink(link, stream, e.revision, canonicalJson(e.event));
+        expect(e.hash).toBe(link);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps recordedAt non-decreasing and finds the position at a time', async () => {
     for (let i = 0; i < 5; i++) await store.append(customerStream('t'), [feature('t')]);
     // The clock ticks one second per commit from 2024-06-01T00:00:00Z.
@@ -185,5 +216,96 @@ describe('SQLite event store (real file)', () => {
     await checkpoints.save('relay', 7);
     expect(await checkpoints.load('relay')).toBe(10);
     await checkpoints.close();
+  });
+});
+
+/** The writer thread behind a store opened with the default `writer: 'thread'`. */
+function writerThreadOf(s: SqliteEventStore): Worker {
+  const thread = (s as unknown as { thread: Worker | undefined }).thread;
+  if (thread === undefined) throw new Error('this store has no writer thread');
+  return thread;
+}
+
+describe('SQLite event store: the writer thread', () => {
+  it('close() waits for every append already taken and commits them all', async () => {
+    const pending = Array.from({ length: 40 }, (_, i) =>
+      store.append(customerStream(`d${i}`), [feature(`d${i}`), feature(`d${i}`)]),
+    );
+    await store.close();
+    const results = await Promise.all(pending);
+    expect(results.every(E.isRight)).toBe(true);
+    const late = await store.append(customerStream('late'), [feature('late')]);
+    expect(E.isLeft(late) && late.left.type).toBe('StoreUnavailable');
+    store = openSqliteEventStore({ file });
+    expect(await store.headPosition()).toBe(80);
+  });
+
+  it('a crash of the writer thread answers StoreUnavailable (no hang), and so does every later append', async () => {
+    await store.append(customerStream('k'), [feature('k')]);
+    const big = Array.from({ length: 2_000 }, () => feature('k'));
+    const inFlight = Array.from({ length: 5 }, (_, i) =>
+      store.append(
+        customerStream(`k${i}`),
+        big.map((e) => ({ ...e, eventId: uuid(1_000_000 + (counter += 1)), customerId: `k${i}` })),
+      ),
+    );
+    // Let the batches reach the writer, then kill it as a crash would (mid-commit or between commits).
+    await new Promise((resolve) => setImmediate(resolve));
+    await writerThreadOf(store).terminate();
+    const results = await Promise.all(inFlight);
+    for (const r of results) {
+      // Each append either committed before the crash or is answered StoreUnavailable: never left hanging.
+      if (E.isLeft(r)) expect(r.left.type).toBe('StoreUnavailable');
+    }
+    const after = await store.append(customerStream('k'), [feature('k')]);
+    expect(E.isLeft(after) && after.left).toMatchObject({ type: 'StoreUnavailable' });
+    await store.close();
+    // The file holds whole appends only: every append is there completely or not at all.
+    store = openSqliteEventStore({ file });
+    const head = await store.headPosition();
+    expect((head - 1) % 2_000).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      const read = await store.readStream(customerStream(`k${i}`));
+      const n = E.isRight(read) ? read.right.length : -1;
+      expect(n === 0 || n === 2_000).toBe(true);
+      expect(n === 2_000).toBe(E.isRight(results[i]!));
+    }
+  });
+
+  it('a process that appends and never closes the store still exits, with its appends stored', () => {
+    const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
+    const script = `
+      const { openSqliteEventStore } = await import(${JSON.stringify(dist)});
+      const store = openSqliteEventStore({ file: process.argv[1] });
+      const r = await store.append('customer-exit', [${JSON.stringify(feature('exit'))}]);
+      process.stdout.write(r._tag);`;
+    const other = path.join(dir, 'exit.sqlite');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, other], {
+      timeout: 20_000,
+      encoding: 'utf8',
+    });
+    expect(out).toBe('Right');
+  });
+});
+
+// The same store with the group commit in the caller's thread (`writer: 'inline'`, as for ':memory:').
+describe('SQLite event store: inline writer', () => {
+  it('group-commits, refuses stale revisions and answers retries as duplicates, like the writer thread', async () => {
+    const inline = openSqliteEventStore({ file: path.join(dir, 'inline.sqlite'), writer: 'inline' });
+    try {
+      const batch = [feature('i'), feature('i')];
+      const [a, b, stale] = await Promise.all([
+        inline.append(customerStream('i'), batch, { expectedRevision: 'no_stream' }),
+        inline.append(customerStream('j'), [feature('j')]),
+        inline.append(customerStream('i'), [feature('i')], { expectedRevision: 4 }),
+      ]);
+      expect(E.isRight(a) && a.right.positions).toEqual([1, 2]);
+      expect(E.isRight(b) && b.right.positions).toEqual([3]);
+      expect(E.isLeft(stale) && stale.left).toMatchObject({ type: 'WrongExpectedRevision', actual: 1 });
+      const retry = await inline.append(customerStream('i'), batch, { expectedRevision: 'no_stream' });
+      expect(E.isRight(retry) && retry.right).toMatchObject({ duplicate: true, positions: [1, 2] });
+    } finally {
+      await inline.close();
+    }
   });
 });

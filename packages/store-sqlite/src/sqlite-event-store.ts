@@ -1,4 +1,5 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import {
@@ -13,7 +14,6 @@ import {
   type EventStore,
   type ExpectedRevision,
   type GlobalPosition,
-  type IdempotencyConflict,
   type InvalidAppend,
   type ReadAllOptions,
   type ReadError,
@@ -29,8 +29,15 @@ import {
   validateEvent,
   type ValidationIssue,
 } from '@crm-ledger/events';
+import {
+  GroupCommitter,
+  ROW_FIELDS,
+  openWriterConnection,
+  type WireAppend,
+  type WireOutcome,
+} from './group-commit.js';
 import { migrateChain } from './chain-migration.js';
-import { EVENTS_DDL, INSERT_EVENT_SQL, pragmas } from './schema.js';
+import type { FromWriter, ToWriter, WriterThreadData } from './writer-thread.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the SQLite file (created if missing), or ':memory:' for a private in-memory store. */
@@ -50,10 +57,21 @@ export interface SqliteEventStoreOptions {
   readonly validation?: 'catalogue' | 'envelope';
   /** How often a live subscription looks for events appended by other processes. Default 200 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * `'thread'` (default for files): the write connection and the group commits run in a worker thread of
+   * their own, so validation and canonical JSON of the next appends (in the caller's thread) overlap with
+   * SQLite's inserts of the current group. `'inline'` (always for ':memory:'): everything in the caller's
+   * thread, as one connection.
+   */
+  readonly writer?: 'thread' | 'inline';
 }
 
 /** At most this many events in one append (one stream, one transaction). */
 export const MAX_EVENTS_PER_APPEND = 10_000;
+/** Events after which prepared appends are handed to the writer thread without waiting for the task's end. */
+const HANDOFF_EVENTS = 2048;
+/** Streams whose head the store remembers for `chainAhead`; past this the memory is dropped and starts again. */
+const MAX_GUESSED_HEADS = 100_000;
 /** At most this many bytes of canonical JSON per event. */
 export const MAX_EVENT_BYTES = 1_048_576;
 
@@ -72,17 +90,8 @@ interface EventRow {
   hash: string;
 }
 
-interface PreparedEvent {
-  readonly eventId: string;
-  readonly type: string;
-  readonly customerId: string;
-  readonly body: string;
-}
-
 interface PendingAppend {
   readonly streamName: string;
-  readonly events: readonly PreparedEvent[];
-  readonly expected: ExpectedRevision;
   readonly resolve: (result: E.Either<AppendError, AppendResult>) => void;
 }
 
@@ -118,13 +127,6 @@ function isValidExpected(expected: unknown): expected is ExpectedRevision {
   );
 }
 
-function expectationMet(expected: ExpectedRevision, current: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current < 0;
-  if (expected === 'stream_exists') return current >= 0;
-  return current === expected;
-}
-
 /**
  * The embedded event store: one SQLite file in WAL mode.
  *
@@ -135,62 +137,81 @@ function expectationMet(expected: ExpectedRevision, current: number): boolean {
  * is answered `StoreUnavailable`.
  * Writers take SQLite's write lock with `BEGIN IMMEDIATE`, so several processes on the same file stay
  * correct: the unique (stream, revision) index makes racing appends fail rather than fork a stream.
+ *
+ * Two threads share the work of an append (`writer: 'thread'`, the default for files). The caller's thread
+ * validates each append against the catalogue and writes its canonical JSON (so bad input is answered at
+ * once), then hands the writer thread flat strings; the writer thread owns the write connection and runs the
+ * group commits (`GroupCommitter`: revisions, idempotency, positions) while the caller's thread prepares
+ * the next appends. An append resolves when its group is committed (fsynced with `synchronous: 'full'`).
+ * Reads run in the caller's thread on a read-only connection of their own. If the writer thread dies, every
+ * pending and later append is answered `StoreUnavailable`.
  */
 export class SqliteEventStore implements EventStore {
-  private readonly db: Database.Database;
   private readonly reader: Database.Database;
   private readonly clock: Clock;
   private readonly validation: 'catalogue' | 'envelope';
   private readonly pollIntervalMs: number;
+  /** Validated appends not yet handed to the writer (`queue[i]` is answered for `wires[i]`). */
   private queue: PendingAppend[] = [];
+  private wires: WireAppend[] = [];
+  private queuedEvents = 0;
   private flushScheduled = false;
   private closed = false;
   private waiters = new Set<() => void>();
+  /**
+   * The last revision and link this store expects of the streams it appended to (after its queued appends):
+   * the guess the caller's thread chains the next append onto (see `WireAppend.links`). Only a guess: another
+   * process may have appended since; the writer checks it and recomputes on a miss.
+   */
+  private readonly heads = new Map<string, { revision: number; link: string }>();
+  /** Inline writer: the group commit runs in this thread (':memory:' and `writer: 'inline'`). */
+  private readonly inline: GroupCommitter | undefined;
+  /** Writer thread, and the appends handed to it, one entry per message, answered in order. */
+  private readonly thread: Worker | undefined;
+  private readonly inThread: PendingAppend[][] = [];
+  /** Why the writer thread is gone, once it is. */
+  private writerGone: string | undefined;
+  private threadExited: Promise<void> = Promise.resolve();
 
   private readonly stmts: {
-    /** The stream's last revision and its link: what the next event chains to. */
-    currentRevision: Database.Statement<[string], { revision: number; hash: string }>;
-    lastRecordedAt: Database.Statement<[], { recorded_at: string }>;
-    insert: Database.Statement<[string, number, string, string, string, string, string, string]>;
-    deleteAt: Database.Statement<[number]>;
-    byEventId: Database.Statement<[string], EventRow>;
     readStream: Database.Statement<[string, number, number], EventRow>;
     page: Database.Statement<[number, number, number], EventRow>;
     head: Database.Statement<[], { p: number }>;
     recordedAtOf: Database.Statement<[number], { recorded_at: string }>;
   };
 
-  private readonly commitGroup: (group: readonly PendingAppend[]) => E.Either<AppendError, AppendResult>[];
-  /** Inserts one append's events; `undefined` (having written nothing) when an event id is already stored. */
-  private readonly insertBatch: (
-    pending: PendingAppend,
-    current: number,
-    currentLink: string,
-    recordedAt: string,
-  ) => number[] | undefined;
-
   constructor(options: SqliteEventStoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.validation = options.validation ?? 'catalogue';
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
-    this.db = new Database(options.file);
-    for (const p of pragmas(options.synchronous ?? 'full')) this.db.pragma(p);
-    this.db.exec(EVENTS_DDL);
-    migrateChain(this.db, () => this.clock.now());
-    // A second, read-only connection: reads see committed snapshots and never wait behind a group commit.
-    this.reader = options.file === ':memory:' ? this.db : new Database(options.file, { readonly: true });
-    if (this.reader !== this.db) this.reader.pragma('busy_timeout = 10000');
+    const synchronous = options.synchronous ?? 'full';
+    const memory = options.file === ':memory:';
+    // Pragmas and schema are applied here, synchronously, so a bad file fails the constructor.
+    const db = openWriterConnection(options.file, synchronous);
+    try {
+      // A file from before the hash chain gets its links here, once, before any append.
+      migrateChain(db, () => this.clock.now());
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    if (memory || options.writer === 'inline') {
+      this.inline = new GroupCommitter(db);
+      // A second, read-only connection: reads see committed snapshots and never wait behind a group commit.
+      this.reader = memory ? db : new Database(options.file, { readonly: true });
+    } else {
+      try {
+        this.reader = new Database(options.file, { readonly: true });
+      } finally {
+        db.close();
+      }
+      this.thread = this.startWriterThread({ file: options.file, synchronous });
+    }
+    if (this.reader !== db) this.reader.pragma('busy_timeout = 10000');
 
     const columns =
       'global_position, stream_name, revision, event_id, type, customer_id, recorded_at, body, hash';
     this.stmts = {
-      currentRevision: this.db.prepare(
-        'SELECT revision, hash FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
-      ),
-      lastRecordedAt: this.db.prepare('SELECT recorded_at FROM events ORDER BY global_position DESC LIMIT 1'),
-      insert: this.db.prepare(`${INSERT_EVENT_SQL} ON CONFLICT (event_id) DO NOTHING`),
-      deleteAt: this.db.prepare('DELETE FROM events WHERE global_position = ?'),
-      byEventId: this.db.prepare(`SELECT ${columns} FROM events WHERE event_id = ?`),
       readStream: this.reader.prepare(
         `SELECT ${columns} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision LIMIT ?`,
       ),
@@ -200,43 +221,6 @@ export class SqliteEventStore implements EventStore {
       head: this.reader.prepare('SELECT coalesce(max(global_position), 0) AS p FROM events'),
       recordedAtOf: this.reader.prepare('SELECT recorded_at FROM events WHERE global_position = ?'),
     };
-
-    this.insertBatch = (pending: PendingAppend, current: number, currentLink: string, recordedAt: string) => {
-      const positions: number[] = [];
-      let revision = current;
-      let link = currentLink;
-      for (const e of pending.events) {
-        revision += 1;
-        link = chainLink(link, pending.streamName, revision, e.body);
-        const info = this.stmts.insert.run(
-          pending.streamName,
-          revision,
-          e.eventId,
-          e.type,
-          e.customerId,
-          recordedAt,
-          e.body,
-          link,
-        );
-        if (info.changes === 0) {
-          // This event id is stored already: undo what this append wrote so far (the rows at the end of
-          // the log, in this transaction, so their positions are free again) and report it as a retry.
-          for (const p of positions) this.stmts.deleteAt.run(p);
-          return undefined;
-        }
-        positions.push(Number(info.lastInsertRowid));
-      }
-      return positions;
-    };
-
-    const group = this.db.transaction((pendings: readonly PendingAppend[]) => {
-      const last = this.stmts.lastRecordedAt.get()?.recorded_at;
-      const now = this.clock.now();
-      // recorded_at never goes backwards along the log, even if a clock does: positionAt relies on it.
-      const recordedAt = last !== undefined && last > now ? last : now;
-      return pendings.map((p) => this.appendOne(p, recordedAt));
-    });
-    this.commitGroup = (pendings) => group.immediate(pendings);
   }
 
   append(
@@ -245,16 +229,20 @@ export class SqliteEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<E.Either<AppendError, AppendResult>> {
     if (this.closed) return Promise.resolve(E.left(unavailable('the event store is closed')));
-    const prepared = this.prepare(streamName, events, options.expectedRevision ?? 'any');
+    const expected = options.expectedRevision ?? 'any';
+    const prepared = this.prepare(streamName, events, expected);
     if (E.isLeft(prepared)) return Promise.resolve(prepared);
+    if (this.writerGone !== undefined) return Promise.resolve(E.left(unavailable(this.writerGone)));
     return new Promise((resolve) => {
-      this.queue.push({
-        streamName,
-        events: prepared.right,
-        expected: options.expectedRevision ?? 'any',
-        resolve,
-      });
-      if (!this.flushScheduled) {
+      this.queue.push({ streamName, resolve });
+      this.wires.push(this.chainAhead({ streamName, expected, rows: prepared.right }));
+      this.queuedEvents += events.length;
+      // A busy writer thread gets a group as soon as enough appends are ready, so it commits while this
+      // thread validates the next ones (waiting for the end of the task would leave the two threads taking
+      // turns); groups stay large, because every commit rewrites the index pages it touched into the WAL.
+      if (this.thread !== undefined && this.queuedEvents >= HANDOFF_EVENTS) {
+        this.flush();
+      } else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
@@ -348,6 +336,7 @@ export class SqliteEventStore implements EventStore {
     return Promise.resolve(lo);
   }
 
+  /** Stops taking appends, waits until every append already taken is answered, then closes. */
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.queue.length > 0) this.flush();
@@ -355,15 +344,22 @@ export class SqliteEventStore implements EventStore {
     for (const wake of this.waiters) wake();
     this.waiters.clear();
     await Promise.resolve();
-    if (this.reader !== this.db) this.reader.close();
-    this.db.close();
+    if (this.thread !== undefined) {
+      if (this.writerGone === undefined) {
+        this.thread.ref();
+        this.post({ t: 'close' });
+      }
+      await this.threadExited;
+    }
+    if (this.inline !== undefined) this.inline.db.close();
+    if (this.reader !== this.inline?.db) this.reader.close();
   }
 
   private prepare(
     streamName: string,
     events: readonly RawEnvelope[],
     expected: ExpectedRevision,
-  ): E.Either<InvalidAppend, PreparedEvent[]> {
+  ): E.Either<InvalidAppend, string[]> {
     if (typeof streamName !== 'string' || !STREAM_NAME.test(streamName)) {
       return E.left(invalid(`invalid stream name '${String(streamName)}': 1-200 of A-Z a-z 0-9 . _ : @ -`));
     }
@@ -377,7 +373,7 @@ export class SqliteEventStore implements EventStore {
     if (events.length > MAX_EVENTS_PER_APPEND) {
       return E.left(invalid(`at most ${MAX_EVENTS_PER_APPEND} events per append, got ${events.length}`));
     }
-    const prepared: PreparedEvent[] = [];
+    const rows: string[] = new Array<string>(events.length * ROW_FIELDS);
     const ids = new Set<string>();
     for (let index = 0; index < events.length; index++) {
       const checked = this.check(events[index]);
@@ -406,9 +402,13 @@ export class SqliteEventStore implements EventStore {
       if (body.length > MAX_EVENT_BYTES) {
         return E.left(invalid(`event ${index} is larger than ${MAX_EVENT_BYTES} bytes`, { index }));
       }
-      prepared.push({ eventId: event.eventId, type: event.type, customerId: event.customerId, body });
+      const at = index * ROW_FIELDS;
+      rows[at] = event.eventId;
+      rows[at + 1] = event.type;
+      rows[at + 2] = event.customerId;
+      rows[at + 3] = body;
     }
-    return E.right(prepared);
+    return E.right(rows);
   }
 
   private check(event: unknown): E.Either<readonly ValidationIssue[], RawEnvelope> {
@@ -420,82 +420,151 @@ export class SqliteEventStore implements EventStore {
     return parsed.success ? E.right(parsed.data) : E.left(toIssues(parsed.error));
   }
 
+  /**
+   * Computes the append's chain links in this thread when the stream's head can be guessed: the stream this
+   * store appended to last (its expected revision agreeing), or a new stream (`no_stream`, or `any` for a stream
+   * this store has not seen). The writer uses them only if the guess holds (`GroupCommitter`).
+   */
+  private chainAhead(wire: WireAppend): WireAppend {
+    const { streamName, expected, rows } = wire;
+    const known = this.heads.get(streamName);
+    let after: number;
+    let prev: string;
+    if (expected === 'no_stream' || (expected === 'any' && known === undefined)) {
+      after = -1;
+      prev = GENESIS_LINK;
+    } else if (
+      known !== undefined &&
+      (expected === 'any' || expected === 'stream_exists' || expected === known.revision)
+    ) {
+      after = known.revision;
+      prev = known.link;
+    } else {
+      return wire;
+    }
+    const count = rows.length / ROW_FIELDS;
+    const links = new Array<string>(count);
+    let link = prev;
+    for (let j = 0; j < count; j++) {
+      link = chainLink(link, streamName, after + 1 + j, rows[j * ROW_FIELDS + 3]!);
+      links[j] = link;
+    }
+    if (this.heads.size >= MAX_GUESSED_HEADS) this.heads.clear();
+    this.heads.set(streamName, { revision: after + count, link });
+    return { streamName, expected, rows, links, linksAfter: after, linksPrev: prev };
+  }
+
+  /** Hands the queued appends to the writer as one group (one message to the writer thread). */
   private flush(): void {
     this.flushScheduled = false;
     const group = this.queue;
+    // Once handed over, the rows (the bulk of an append) are the writer's: this thread keeps only what it
+    // needs to answer, so the bodies die young here instead of being promoted while the group commits.
+    const appends = this.wires;
     this.queue = [];
+    this.wires = [];
+    this.queuedEvents = 0;
     if (group.length === 0) return;
-    let results: E.Either<AppendError, AppendResult>[];
-    try {
-      results = this.commitGroup(group);
-    } catch (error) {
-      // The whole transaction failed (disk full, I/O error, lock timeout): nothing of the group was written.
-      const failure = E.left(unavailable(`append failed: ${(error as Error).message}`, error));
-      for (const p of group) p.resolve(failure);
+    const now = this.clock.now();
+    if (this.inline !== undefined) {
+      let outcomes: WireOutcome[];
+      try {
+        outcomes = this.inline.commit(now, appends);
+      } catch (error) {
+        // The whole transaction failed (disk full, I/O error, lock timeout): nothing of the group was written.
+        this.fail(group, `append failed: ${(error as Error).message}`, error);
+        return;
+      }
+      this.answer(group, outcomes);
       return;
     }
-    group.forEach((p, i) => p.resolve(results[i]!));
+    if (this.writerGone !== undefined) {
+      this.fail(group, this.writerGone);
+      return;
+    }
+    if (this.inThread.length === 0) this.thread!.ref();
+    this.inThread.push(group);
+    this.post({ t: 'append', now, appends });
+  }
+
+  private post(message: ToWriter): void {
+    this.thread!.postMessage(message);
+  }
+
+  private startWriterThread(data: WriterThreadData): Worker {
+    // Under vitest this module is the TypeScript source; the thread runs the compiled writer (`pnpm build`).
+    const here = import.meta.url;
+    const script = here.endsWith('.ts')
+      ? new URL('../dist/writer-thread.js', here)
+      : new URL('./writer-thread.js', here);
+    // The thread inherits the process's Node options, except `--input-type`, which a worker refuses (it
+    // is set when the process itself runs `node --input-type=module -e ...`).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(script, { workerData: data, execArgv });
+    // The thread keeps the process alive only while appends wait for it (see flush and onWriterMessage).
+    worker.unref();
+    worker.on('message', (m: FromWriter) => this.onWriterMessage(m));
+    worker.on('error', (error) => this.writerLost(`the writer thread failed: ${error.message}`, error));
+    this.threadExited = new Promise((resolve) =>
+      worker.once('exit', (code) => {
+        this.writerLost(`the writer thread stopped (exit code ${code})`);
+        resolve();
+      }),
+    );
+    return worker;
+  }
+
+  private onWriterMessage(m: FromWriter): void {
+    if (m.t === 'ready') return;
+    const group = this.inThread.shift();
+    if (group === undefined) return;
+    if (this.inThread.length === 0) this.thread!.unref();
+    if (m.t === 'failed') this.fail(group, `append failed: ${m.message}`);
+    else this.answer(group, m.outcomes);
+  }
+
+  /** The writer thread is gone: every append it holds, and every later one, is answered StoreUnavailable. */
+  private writerLost(message: string, cause?: unknown): void {
+    if (this.writerGone !== undefined) return;
+    this.writerGone = this.closed ? 'the event store is closed' : message;
+    for (const group of this.inThread.splice(0)) this.fail(group, message, cause);
+  }
+
+  private fail(group: readonly PendingAppend[], message: string, cause?: unknown): void {
+    const failure = E.left(unavailable(message, cause));
+    for (const p of group) p.resolve(failure);
+  }
+
+  private answer(group: readonly PendingAppend[], outcomes: readonly WireOutcome[]): void {
+    for (let i = 0; i < group.length; i++) {
+      const p = group[i]!;
+      const o = outcomes[i]!;
+      const streamName = p.streamName;
+      switch (o.k) {
+        case 'ok': {
+          const head = this.heads.get(streamName);
+          // Keep a guess that already runs ahead of this answer (later appends of the stream are queued).
+          if (head === undefined || head.revision <= o.next)
+            this.heads.set(streamName, { revision: o.next, link: o.link });
+          const positions = new Array<number>(o.count);
+          for (let j = 0; j < o.count; j++) positions[j] = o.first + j;
+          p.resolve(E.right({ streamName, nextExpectedRevision: o.next, positions, duplicate: false }));
+          break;
+        }
+        case 'duplicate':
+          this.heads.delete(streamName);
+          p.resolve(
+            E.right({ streamName, nextExpectedRevision: o.next, positions: o.positions, duplicate: true }),
+          );
+          break;
+        case 'error':
+          this.heads.delete(streamName);
+          p.resolve(E.left(o.error));
+          break;
+      }
+    }
     for (const wake of this.waiters) wake();
     this.waiters.clear();
-  }
-
-  /** One append inside the group transaction. A Left leaves nothing of this append behind. */
-  private appendOne(pending: PendingAppend, recordedAt: string): E.Either<AppendError, AppendResult> {
-    const head = this.stmts.currentRevision.get(pending.streamName);
-    const current = head?.revision ?? -1;
-    if (!expectationMet(pending.expected, current)) {
-      // A client retry of an append that already succeeded arrives with a now-stale revision: it is a duplicate.
-      const existing = this.existing(pending, current);
-      if (existing !== undefined) return existing;
-      return E.left({
-        type: 'WrongExpectedRevision',
-        streamName: pending.streamName,
-        expected: pending.expected,
-        actual: current < 0 ? 'no_stream' : current,
-      });
-    }
-    // Every way an append can be refused is found before or while it writes, and a refused append removes
-    // what it wrote itself: no savepoint per append (a savepoint makes SQLite journal every page it
-    // touches). Ids stored earlier in this same group are seen too, being in this transaction.
-    const positions = this.insertBatch(pending, current, head?.hash ?? GENESIS_LINK, recordedAt);
-    if (positions === undefined) {
-      const existing = this.existing(pending, current);
-      if (existing !== undefined) return existing;
-      throw new Error('an event id conflicted on insert but is not stored');
-    }
-    return E.right({
-      streamName: pending.streamName,
-      nextExpectedRevision: current + pending.events.length,
-      positions,
-      duplicate: false,
-    });
-  }
-
-  /**
-   * Looks the batch's event ids up. `undefined`: none is stored (not a retry).
-   * Otherwise: a duplicate result when all are stored identically in this stream, else the conflict.
-   */
-  private existing(pending: PendingAppend, current: number): E.Either<AppendError, AppendResult> | undefined {
-    const rows = pending.events.map((e) => this.stmts.byEventId.get(e.eventId));
-    const firstFound = rows.findIndex((r) => r !== undefined);
-    if (firstFound < 0) return undefined;
-    const conflict = (eventId: string, reason: IdempotencyConflict['reason']) =>
-      E.left<AppendError>({ type: 'IdempotencyConflict', eventId, streamName: pending.streamName, reason });
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i];
-      const event = pending.events[i]!;
-      if (row === undefined) continue;
-      if (row.stream_name !== pending.streamName) return conflict(event.eventId, 'different_stream');
-      if (row.body !== event.body) return conflict(event.eventId, 'different_content');
-    }
-    const missing = rows.findIndex((r) => r === undefined);
-    if (missing >= 0) return conflict(pending.events[firstFound]!.eventId, 'partial_batch');
-    return E.right({
-      streamName: pending.streamName,
-      nextExpectedRevision: current,
-      positions: rows.map((r) => r!.global_position),
-      duplicate: true,
-    });
   }
 
   private waitForAppend(signal: AbortSignal | undefined): Promise<void> {
