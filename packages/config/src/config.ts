@@ -46,6 +46,10 @@ export const LedgerEnv = z.object({
   CRM_LEDGER_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   CRM_LEDGER_BODY_LIMIT: bytes.default(4 * 1024 * 1024),
   CRM_LEDGER_MAX_EVENTS_PER_BATCH: int(1, 10_000, 'a whole number from 1 to 10000').default(1000),
+  /** Requests one API key may make per window (429 above); 0 turns rate limiting off. */
+  CRM_LEDGER_RATE_LIMIT_MAX: int(0, 1_000_000, 'a whole number from 0 (off) to 1000000').default(6000),
+  /** Length of the rate-limit window in seconds. */
+  CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400, 'a number of seconds from 1 to 86400').default(60),
 });
 export type LedgerEnv = z.output<typeof LedgerEnv>;
 

@@ -13,6 +13,8 @@ describe('loadConfig', () => {
         CRM_LEDGER_SQLITE_SYNCHRONOUS: 'full',
         CRM_LEDGER_BODY_LIMIT: 4 * 1024 * 1024,
         CRM_LEDGER_MAX_EVENTS_PER_BATCH: 1000,
+        CRM_LEDGER_RATE_LIMIT_MAX: 6000,
+        CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: 60,
       }),
     );
   });
@@ -48,5 +50,18 @@ describe('loadConfig', () => {
   it('treats empty strings as unset', () => {
     const r = loadConfig(LedgerEnv, { CRM_LEDGER_PORT: '' });
     expect(E.isRight(r) && r.right.CRM_LEDGER_PORT).toBe(4100);
+  });
+
+  it('reads the per-key rate limit (0 = off) and rejects a wrong window', () => {
+    const r = loadConfig(LedgerEnv, {
+      CRM_LEDGER_RATE_LIMIT_MAX: '0',
+      CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: '10',
+    });
+    expect(
+      E.isRight(r) && [r.right.CRM_LEDGER_RATE_LIMIT_MAX, r.right.CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS],
+    ).toEqual([0, 10]);
+    expect(loadConfig(LedgerEnv, { CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: '0' })).toEqual(
+      E.left(["CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS: must be a number of seconds from 1 to 86400, got '0'"]),
+    );
   });
 });

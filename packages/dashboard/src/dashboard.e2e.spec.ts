@@ -151,6 +151,17 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     ledger = await startSeededLedger({ customers: CUSTOMERS, seed: SEED });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    // Every Content-Security-Policy violation of any page of the run is reported here.
+    await page.exposeFunction('reportCspViolation', (v: string) => cspViolations.push(v));
+    await page.addInitScript(() => {
+      const g = globalThis as unknown as {
+        document: { addEventListener(t: string, f: (e: Record<string, string>) => void): void };
+        reportCspViolation(v: string): void;
+      };
+      g.document.addEventListener('securitypolicyviolation', (e) =>
+        g.reportCspViolation(`${e['violatedDirective']} blocked ${e['blockedURI']}`),
+      );
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -347,5 +358,43 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
       expect(pii.get(id)!.length, id).toBeGreaterThan(0);
       for (const value of pii.get(id)!) expect(shown, id).not.toContain(value);
     }
+  });
+
+  it('works under the Content-Security-Policy of the server: no violation on either page', async () => {
+    const res = await fetch(`${ledger.url}/dashboard/`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    await page.addInitScript((key) => {
+      const g = globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } };
+      g.sessionStorage.setItem('crm-ledger.readKey', key);
+    }, ledger.readKey);
+    await page.goto(`${ledger.url}/dashboard/`);
+    await ready();
+    expect(await page.locator('canvas').count()).toBeGreaterThan(0);
+    await page.goto(`${ledger.url}/dashboard/customer.html?id=c-000007`);
+    await ready();
+    expect(cspViolations).toEqual([]);
+    // The watch works: an inline script (what an injection would add) is blocked and reported.
+    await page.evaluate(() => {
+      const d = (
+        globalThis as unknown as {
+          document: {
+            createElement(t: string): { textContent: string };
+            body: { appendChild(n: unknown): void };
+          };
+        }
+      ).document;
+      const s = d.createElement('script');
+      s.textContent = 'globalThis.injected = true';
+      d.body.appendChild(s);
+    });
+    await expect.poll(() => cspViolations.length).toBe(1);
+    expect(cspViolations[0]).toContain('script-src');
+    expect(await page.evaluate(() => (globalThis as unknown as { injected?: boolean }).injected)).toBe(
+      undefined,
+    );
   });
 });

@@ -58,7 +58,40 @@ export function validateEvent(input: unknown): E.Either<InvalidEvent, RawEnvelop
   }
   const data = schema.safeParse(raw.data);
   if (!data.success) return invalid(toIssues(data.error, ['data']));
-  return E.right({ ...raw, data: data.data });
+  const event = { ...raw, data: data.data };
+  const badText = unstorableStrings(event);
+  return badText.length > 0 ? invalid(badText) : E.right(event);
+}
+
+// A lone surrogate has no UTF-8 encoding: the store would keep U+FFFD instead (what it acknowledged is not what it
+// holds, and a retry would then conflict). NUL is refused by PostgreSQL text columns (the read models).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Issues for every string (values and keys) of an already validated event that cannot be stored as it is. */
+function unstorableStrings(event: unknown): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const check = (s: string, path: (string | number)[]) => {
+    if (LONE_SURROGATE.test(s))
+      issues.push({
+        path,
+        code: 'invalid_unicode',
+        message: 'contains a lone surrogate (not valid Unicode text)',
+      });
+    else if (s.includes('\u0000'))
+      issues.push({ path, code: 'invalid_unicode', message: 'contains a NUL character' });
+  };
+  const walk = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === 'string') check(value, path);
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        check(k, [...path, k]);
+        walk(v, [...path, k]);
+      }
+    }
+  };
+  walk(event, []);
+  return issues;
 }
 
 /**

@@ -82,3 +82,30 @@ describe('event catalogue', () => {
     expect(upcast({ ...base, type: 'Gone', schemaVersion: 1, data: {} })).toBeUndefined();
   });
 });
+
+describe('validateEvent refuses text that cannot be stored as sent (regressions from the hostile-input properties)', () => {
+  const feedback = (text: string) => ({
+    ...base,
+    type: 'FeedbackGiven',
+    schemaVersion: 1,
+    data: { channel: 'email', text },
+  });
+
+  it('a lone surrogate (no UTF-8 form) or a NUL, named by path', () => {
+    for (const [text, message] of [
+      ['ok \ud800', 'contains a lone surrogate (not valid Unicode text)'],
+      ['\udc00 ok', 'contains a lone surrogate (not valid Unicode text)'],
+      ['a\u0000b', 'contains a NUL character'],
+    ] as const) {
+      const r = validateEvent(feedback(text));
+      expect(E.isLeft(r) && r.left.issues).toEqual([
+        { path: ['data', 'text'], code: 'invalid_unicode', message },
+      ]);
+    }
+  });
+
+  it('keeps well-formed text: 4-byte emoji, right-to-left marks, combining accents', () => {
+    for (const text of ['\ud83d\ude00'.repeat(2000), '\u202eevil\u202c \u0627\u0644\u0639', 'e\u0301\u0301'])
+      expect(E.isRight(validateEvent(feedback(text)))).toBe(true);
+  });
+});

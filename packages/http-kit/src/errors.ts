@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'wrong_expected_revision',
   'idempotency_conflict',
   'customer_erased',
+  'rate_limited',
   'unavailable',
   'internal',
 ] as const;
@@ -68,4 +69,5 @@ export const commonErrorResponses = {
   403: ErrorBody,
   413: ErrorBody,
   415: ErrorBody,
+  429: ErrorBody,
 } as const;

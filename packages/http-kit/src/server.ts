@@ -1,4 +1,5 @@
 import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
@@ -41,6 +42,16 @@ export interface HttpServerOptions {
   readonly readiness?: () => Promise<string | undefined>;
   /** Extra OpenAPI component schemas (e.g. the event catalogue's JSON Schemas). */
   readonly extraSchemas?: Record<string, unknown>;
+  /**
+   * Per-API-key rate limit of the authenticated routes: at most `max` requests per `windowSeconds` for
+   * one key id (429 with `Retry-After` above). Omitted or `max: 0`: no limit.
+   */
+  readonly rateLimit?: { readonly max: number; readonly windowSeconds: number };
+}
+
+/** Thrown by the rate limiter (its `errorResponseBuilder`), answered 429 by the error handler. */
+class RateLimited extends Error {
+  readonly statusCode = 429;
 }
 
 const HealthBody = z.object({ status: z.string(), reason: z.string().optional() });
@@ -65,8 +76,8 @@ function issuesOf(
 /**
  * A Fastify server with what every crm-ledger HTTP API shares: zod schemas for validation and OpenAPI
  * (`GET /openapi.json`), the `{ error: { code, message, issues? } }` shape for every error (400 with the
- * zod issues, 404, 413, 415, 500), JSON-only bodies (no text/plain parser, so other types get 415),
- * security headers (helmet), `GET /health` (liveness) and `GET /ready` (readiness: 503 while a check
+ * zod issues, 404, 413, 415, 429, 500), JSON-only bodies (no text/plain parser, so other types get 415),
+ * security headers (helmet), an optional rate limit per API key, `GET /health` (liveness) and `GET /ready` (readiness: 503 while a check
  * fails or the server is closing). `app.close()` stops accepting, answers 503 to new requests and waits
  * for in-flight requests to finish.
  */
@@ -76,10 +87,29 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The router's own refusals (a malformed URL, a path parameter over 100 characters) in the stable shape too.
+    frameworkErrors: (error, _req, reply) => {
+      void sendError(reply, error.statusCode === 414 ? 414 : 400, 'invalid_request', error.message);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser('text/plain');
+  // JSON bodies must be UTF-8: invalid bytes are refused (400) instead of becoming U+FFFD in a stored event.
+  // Parsing itself is Fastify's (secure-json-parse: `__proto__` and `constructor.prototype` keys are refused).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(Object.assign(new Error('the body is not valid UTF-8'), { statusCode: 400 }), undefined);
+      return;
+    }
+    void parseJson(req, text, done);
+  });
 
   let closing = false;
   app.addHook('preClose', (done) => {
@@ -93,6 +123,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     done(null, payload);
   });
 
+  // JSON bodies are read as UTF-8: a body declared in another charset would be misread, so it is refused.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      throw Object.assign(new Error(`charset ${charset} is not supported`), { statusCode: 415 });
+    }
+    return payload;
+  });
+
   app.setErrorHandler((error: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       return sendError(
@@ -104,6 +143,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       );
     }
     const status = error.statusCode ?? 500;
+    if (error instanceof RateLimited) return sendError(reply, 429, 'rate_limited', error.message);
     if (status === 413) return sendError(reply, 413, 'payload_too_large', error.message);
     if (status === 415) return sendError(reply, 415, 'unsupported_media_type', 'send application/json');
     if (status === 503) return sendError(reply, 503, 'unavailable', error.message);
@@ -115,7 +155,45 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
 
-  await app.register(fastifyHelmet, { global: true });
+  await app.register(fastifyHelmet, {
+    global: true,
+    // Tighter than helmet's default: the dashboard loads only its own scripts, styles and Chart.js from this
+    // origin and calls the API on it; nothing inline, no framing (its Chromium e2e test watches for violations).
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        scriptSrcAttr: ["'none'"],
+      },
+    },
+  });
+  const rateLimit = options.rateLimit;
+  if (rateLimit !== undefined && rateLimit.max > 0) {
+    await app.register(fastifyRateLimit, {
+      global: true,
+      max: rateLimit.max,
+      timeWindow: rateLimit.windowSeconds * 1000,
+      // preParsing runs after a route's onRequest hooks (requireScope sets apiKeyId) and before the body is
+      // read: requests are counted per authenticated key, and a limited request costs no parsing.
+      hook: 'preParsing',
+      keyGenerator: (req) => req.apiKeyId ?? '',
+      // unauthenticated routes (health, readiness, OpenAPI, dashboard files) are not limited per key
+      allowList: (req) => req.apiKeyId === undefined,
+      errorResponseBuilder: (_req, context) =>
+        new RateLimited(
+          `rate limit of ${context.max} requests per ${rateLimit.windowSeconds} s for this API key exceeded; retry after ${Math.ceil(context.ttl / 1000)} s`,
+        ),
+    });
+  }
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',

@@ -45,6 +45,7 @@ const errors = {
   410: ErrorBody,
   413: ErrorBody,
   415: ErrorBody,
+  429: ErrorBody,
   503: ErrorBody,
 };
 
@@ -136,7 +137,8 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
           400,
           'invalid_request',
           'the event is invalid',
-          invalid.flatMap((i) => i.issues),
+          // paths from the body's root, as for the schema's own issues (no item index: there is one event)
+          invalid.flatMap((i) => i.issues.map((x) => ({ ...x, path: x.path.slice(1) }))),
         );
       }
       const event = valid[0].event;

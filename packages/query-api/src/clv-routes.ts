@@ -9,7 +9,7 @@ export interface ClvRoutesOptions {
   readonly keys: ApiKeyStore;
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 const ClvFitSchema = z
   .object({

@@ -40,7 +40,7 @@ const RowSchema = z
   .describe('A row of a read-model table (columns as in docs/read-models.md)');
 const Rows = z.array(RowSchema).readonly();
 const Instant = z.iso.datetime({ offset: false });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 const HealthSchema = z
   .object({

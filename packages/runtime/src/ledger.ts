@@ -68,6 +68,10 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Runnin
       version: options.version ?? '0.1.0',
       description: 'An event-sourced customer-relationship ledger',
       bodyLimit: config.CRM_LEDGER_BODY_LIMIT,
+      rateLimit: {
+        max: config.CRM_LEDGER_RATE_LIMIT_MAX,
+        windowSeconds: config.CRM_LEDGER_RATE_LIMIT_WINDOW_SECONDS,
+      },
       readiness: async () => {
         try {
           await store.headPosition();

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import * as E from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
-import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import { LedgerEnv, loadConfig, loggerOptions } from '@crm-ledger/config';
 import {
   KAFKA_ENV_HELP,
   KafkaEnv,
@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loaded.right;
-  const logger = pino({ name: 'crm-example-consumer', level: config.CRM_LEDGER_LOG_LEVEL });
+  const logger = pino(loggerOptions('crm-example-consumer', config.CRM_LEDGER_LOG_LEVEL));
   const topics: TopicConfig = {
     prefix: config.CRM_LEDGER_KAFKA_TOPIC_PREFIX,
     layout: config.CRM_LEDGER_KAFKA_TOPIC_LAYOUT,

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
-import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger/config';
+import { deploymentOf, describeDeployment, loadServiceConfig, loggerOptions } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { catalogueComponents, ingestComponent } from '@crm-ledger/ingest-api';
 import { shredderComponent, startLedger } from '@crm-ledger/runtime';
@@ -24,7 +24,7 @@ new Command('crm-ledger-ingest')
       );
       process.exit(2);
     }
-    const logger = pino({ name: 'crm-ledger-ingest', level: config.right.CRM_LEDGER_LOG_LEVEL });
+    const logger = pino(loggerOptions('crm-ledger-ingest', config.right.CRM_LEDGER_LOG_LEVEL));
     const ledger = await startLedger({
       config: config.right,
       logger,

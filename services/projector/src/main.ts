@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
-import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger/config';
+import { deploymentOf, describeDeployment, loadServiceConfig, loggerOptions } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { projectorComponent } from '@crm-ledger/projector';
 import { queryApiComponent, queryEnv } from '@crm-ledger/query-api';
@@ -33,7 +33,7 @@ new Command('crm-ledger-projector')
       process.stderr.write(`crm-ledger-projector: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(2);
     }
-    const logger = pino({ name: 'crm-ledger-projector', level: config.right.CRM_LEDGER_LOG_LEVEL });
+    const logger = pino(loggerOptions('crm-ledger-projector', config.right.CRM_LEDGER_LOG_LEVEL));
     const ledger = await startLedger({
       config: config.right,
       logger,

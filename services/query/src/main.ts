@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
-import { deploymentOf, describeDeployment, loadServiceConfig } from '@crm-ledger/config';
+import { deploymentOf, describeDeployment, loadServiceConfig, loggerOptions } from '@crm-ledger/config';
 import { onShutdownSignal } from '@crm-ledger/http-kit';
 import { queryApiComponent, queryEnv } from '@crm-ledger/query-api';
 import { startLedger } from '@crm-ledger/runtime';
@@ -32,7 +32,7 @@ new Command('crm-ledger-query')
       process.stderr.write(`crm-ledger-query: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(2);
     }
-    const logger = pino({ name: 'crm-ledger-query', level: config.right.CRM_LEDGER_LOG_LEVEL });
+    const logger = pino(loggerOptions('crm-ledger-query', config.right.CRM_LEDGER_LOG_LEVEL));
     const deploymentIn = (dataDir: string) => deploymentOf({ ...config.right, CRM_LEDGER_DATA_DIR: dataDir });
     const ledger = await startLedger({
       config: config.right,

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { LedgerEnv, loadConfig } from '@crm-ledger/config';
+import { LedgerEnv, loadConfig, loggerOptions } from '@crm-ledger/config';
 import {
   KAFKA_ENV_HELP,
   KafkaEnv,
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
   const config = loaded.right;
   const topic = config.CRM_LEDGER_INBOUND_TOPIC ?? `${config.CRM_LEDGER_KAFKA_TOPIC_PREFIX}.inbound`;
   const deadLetterTopic = config.CRM_LEDGER_INBOUND_DEAD_LETTER_TOPIC ?? `${topic}.dlq`;
-  const logger = pino({ name: 'crm-inbound', level: config.CRM_LEDGER_LOG_LEVEL });
+  const logger = pino(loggerOptions('crm-inbound', config.CRM_LEDGER_LOG_LEVEL));
   const kafka = createKafka({
     brokers: config.CRM_LEDGER_KAFKA_BROKERS,
     clientId: 'crm-ledger-inbound',

@@ -9,7 +9,7 @@ import {
   type RelayFailure,
   type TopicConfig,
 } from '@crm-ledger/kafka';
-import { deploymentOf, loadServiceConfig } from '@crm-ledger/config';
+import { deploymentOf, loadServiceConfig, loggerOptions } from '@crm-ledger/config';
 import type { CheckpointStore, EventStore } from '@crm-ledger/core';
 import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { openCheckpointStore, openEventStore } from '@crm-ledger/stores';
@@ -54,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const config = parsed.right;
-  const logger = pino({ name: 'crm-relay', level: config.CRM_LEDGER_LOG_LEVEL });
+  const logger = pino(loggerOptions('crm-relay', config.CRM_LEDGER_LOG_LEVEL));
   const topics: TopicConfig = {
     prefix: config.CRM_LEDGER_KAFKA_TOPIC_PREFIX,
     layout: config.CRM_LEDGER_KAFKA_TOPIC_LAYOUT,
