@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from './logger.js';
 
 export interface KafkaConnection {
@@ -43,4 +43,37 @@ export function createKafka(connection: KafkaConnection): Kafka {
     logLevel: logLevel.WARN,
     logCreator: bridge(connection.logger),
   });
+}
+
+/** Protocol errors a broker answers while partition leadership settles (a topic just created, a restart). */
+const SETTLING = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION']);
+
+function isSettling(error: unknown): boolean {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && SETTLING.has(type)) return true;
+    if (e === (e as { cause?: unknown }).cause) break;
+  }
+  return false;
+}
+
+/**
+ * `admin.fetchTopicOffsets`, retried while leadership settles. kafkajs gives up at once on "This server is not
+ * the leader for that topic-partition" from ListOffsets (its retrier only retries an unknown topic), which a
+ * single broker answers for a moment after creating a topic. Each retry first refreshes the topic's metadata.
+ */
+export async function fetchTopicOffsetsSettled(
+  admin: Admin,
+  topic: string,
+  attempts = 10,
+): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (attempt >= attempts || !isSettling(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventOf, EventType, LedgerEvent } from '@crm-ledger/events';
 import type { Kafka } from 'kafkajs';
+import { fetchTopicOffsetsSettled } from './client.js';
 import { decodeMessage, type IncomingMessage, type InvalidMessage } from './decode.js';
 import { memoryDeduplicator, type Deduplicator } from './dedupe.js';
 import type { Logger } from './logger.js';
@@ -145,7 +146,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     async caughtUp() {
       const ends: { key: string; end: bigint }[] = [];
       for (const topic of options.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
+        for (const p of await fetchTopicOffsetsSettled(admin, topic)) {
           ends.push({ key: `${topic}:${p.partition}`, end: BigInt(p.high) });
         }
       }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { fetchTopicOffsetsSettled } from './client.js';
 
 /** A message as Kafka holds it, undecoded. */
 export interface RawRecord {
@@ -27,7 +28,7 @@ export async function readTopicsToEnd(
   try {
     const ends = new Map<string, bigint>();
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await fetchTopicOffsetsSettled(admin, topic)) {
         if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
       }
     }
