@@ -49,12 +49,12 @@ export function createKafka(connection: KafkaConnection): Kafka {
 const SETTLING = new Set(['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION']);
 
 function isSettling(error: unknown): boolean {
-  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
-    const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string' && SETTLING.has(type)) return true;
-    if (e === (e as { cause?: unknown }).cause) break;
-  }
-  return false;
+  // kafkajs may wrap the protocol error (a retrier's bail): look one level down too.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return [error, cause].some((e) => {
+    const type = (e as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && SETTLING.has(type);
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { definitionOf, type RawEnvelope } from '@crm-ledger/events';
 import { decryptField, encryptField, fieldKeys, isEncrypted, type FieldKeys } from './field-cipher.js';
-import type { CustomerKeyStore, KeyDestroyed, KeyStoreUnavailable } from './key-store.js';
+import type { CustomerKey, CustomerKeyStore, KeyDestroyed, KeyStoreUnavailable } from './key-store.js';
 
 /** A personal field holds an `enc:v1:` value that is not this customer's ciphertext for this event and field. */
 export interface ForeignCiphertext {
@@ -29,7 +29,9 @@ export interface Decrypted {
 }
 
 type KeyState =
-  | { readonly kind: 'key'; readonly keys: FieldKeys }
+  // The field keys are derived (HKDF) when first needed: `isErased`, asked on every append without personal
+  // fields, never needs them.
+  | { readonly kind: 'key'; readonly key: CustomerKey; keys?: FieldKeys }
   | { readonly kind: 'none' }
   | { readonly kind: 'erased' };
 
@@ -107,7 +109,7 @@ export class PiiReader {
     if (cached !== undefined) return E.right(cached);
     const key = await this.keys.get(customerId);
     let state: KeyState;
-    if (E.isRight(key)) state = { kind: 'key', keys: fieldKeys(key.right) };
+    if (E.isRight(key)) state = { kind: 'key', key: key.right };
     else if (key.left.type === 'KeyStoreUnavailable') return E.left(key.left);
     else state = { kind: key.left.type === 'KeyDestroyed' ? 'erased' : 'none' };
     if (this.cache.size >= this.cacheSize) this.cache.clear();
@@ -138,7 +140,8 @@ export class PiiReader {
       if (s.kind === 'erased') data[field] = null;
       else if (!isEncrypted(value)) continue;
       else if (s.kind === 'none') data[field] = null;
-      else data[field] = decryptField(s.keys, event.eventId, field, value)?.value ?? null;
+      else
+        data[field] = decryptField((s.keys ??= fieldKeys(s.key)), event.eventId, field, value)?.value ?? null;
     }
     return E.right({ event: { ...event, data }, erased: s.kind === 'erased' });
   }
