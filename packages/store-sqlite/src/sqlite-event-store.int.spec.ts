@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,26 @@ describe('SQLite event store (real file)', () => {
     const read = await store.readStream(customerStream('a'));
     expect(E.isRight(read) && read.right.map((e) => e.event.eventId)).toEqual(events.map((e) => e.eventId));
   });
+
+  it.each(['thread', 'inline'] as const)(
+    'leaves every event in the file itself after close, with no WAL beside it (writer %s)',
+    async (writer) => {
+      await store.close();
+      store = openSqliteEventStore({ file, writer });
+      // Many commits, so that the WAL holds data the file does not until the close checkpoints it.
+      for (let c = 0; c < 40; c++) {
+        const r = await store.append(customerStream(`w${c}`), [feature(`w${c}`), feature(`w${c}`)]);
+        expect(E.isRight(r)).toBe(true);
+      }
+      await store.close();
+      expect(existsSync(`${file}-wal`)).toBe(false);
+      // The file alone, moved away from anything beside it, holds all 80 events.
+      const moved = path.join(dir, 'moved.sqlite');
+      renameSync(file, moved);
+      store = openSqliteEventStore({ file: moved });
+      expect(await store.headPosition()).toBe(80);
+    },
+  );
 
   it('stores the envelope exactly as appended (canonical JSON), with no upcasting', async () => {
     const v1 = {

@@ -344,6 +344,11 @@ export class SqliteEventStore implements EventStore {
     for (const wake of this.waiters) wake();
     this.waiters.clear();
     await Promise.resolve();
+    // The read-only connection closes first, so that the write connection is the file's last: SQLite then
+    // checkpoints the WAL into the file and deletes it. Closed the other way round, the last commits would
+    // stay in `<file>-wal` (a read-only connection cannot checkpoint), and a copy or move of the file alone
+    // would silently lose them.
+    if (this.reader !== this.inline?.db) this.reader.close();
     if (this.thread !== undefined) {
       if (this.writerGone === undefined) {
         this.thread.ref();
@@ -352,7 +357,6 @@ export class SqliteEventStore implements EventStore {
       await this.threadExited;
     }
     if (this.inline !== undefined) this.inline.db.close();
-    if (this.reader !== this.inline?.db) this.reader.close();
   }
 
   private prepare(
