@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { RawEnvelope } from '@crm-ledger/events';
 import { canonicalJson } from './canonical-json.js';
@@ -25,11 +26,15 @@ export function chainLink(
   revision: StreamRevision,
   storedBytes: string,
 ): string {
-  return createHash('sha256')
-    .update(`${prevLink}\n${streamName}\n${revision}\n`)
-    .update(storedBytes)
-    .digest('hex');
+  const header = `${prevLink}\n${streamName}\n${revision}\n`;
+  // One-shot hashing (node >= 20.12) costs about half of a Hash object per event on the append path.
+  return oneShot !== undefined
+    ? oneShot('sha256', header + storedBytes, 'hex')
+    : createHash('sha256').update(header).update(storedBytes).digest('hex');
 }
+
+/** `crypto.hash` where this node has it (20.12 and later). */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** The bytes a store holds for an envelope, and the links cover: its canonical JSON. */
 export function storedBytesOf(event: RawEnvelope): string {
