@@ -69,10 +69,14 @@ Options:
   --events <n>        target number of events (default 1000000)
   --seed <n>          generator seed (default 42)
   --sync <list>       synchronous modes, comma-separated: full,normal (default full,normal)
-  --inflight <list>   appends in flight, comma-separated (default 1,64)
+  --inflight <list>   appends in flight, comma-separated (default 64,256): the store commits what is queued
+                      as one group, so this bounds the group (256 appends ~ 26,000 events)
   --validation <list> store validation modes: catalogue,envelope (default catalogue)
   --writer <list>     store writer: thread (group commits in a writer thread, the default of the store),
                       inline (everything in the caller's thread); default thread
+  --chunk-customers <n> customers generated (untimed) per timed section (default 1024); the pipeline drains
+                      at the end of each section, so a larger chunk is closer to a continuous stream
+  --raw-transaction <n> rows per transaction of the raw limit (default 10000, as issue 2 asks)
   --out <file>        write the results as JSON there (default: print only)
   --help              show this help
 `;
@@ -325,9 +329,11 @@ async function main(): Promise<void> {
       events: { type: 'string', default: '1000000' },
       seed: { type: 'string', default: '42' },
       sync: { type: 'string', default: 'full,normal' },
-      inflight: { type: 'string', default: '1,64' },
+      inflight: { type: 'string', default: '64,256' },
       validation: { type: 'string', default: 'catalogue' },
       writer: { type: 'string', default: 'thread' },
+      'chunk-customers': { type: 'string', default: '1024' },
+      'raw-transaction': { type: 'string', default: '10000' },
       out: { type: 'string' },
       child: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -347,8 +353,8 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     customers: positiveInt(values.customers, 'customers'),
     events: positiveInt(values.events, 'events'),
-    chunkCustomers: 256,
-    rawTransaction: 10_000,
+    chunkCustomers: positiveInt(values['chunk-customers'], 'chunk-customers'),
+    rawTransaction: positiveInt(values['raw-transaction'], 'raw-transaction'),
   };
   if (!Number.isSafeInteger(base.seed)) throw new Error(`--seed: '${values.seed}' is not an integer`);
   const syncs = list(values.sync, ['full', 'normal'] as const, 'sync');
@@ -420,7 +426,7 @@ async function main(): Promise<void> {
       inflights,
       validations,
       writers,
-      generation: 'in chunks of 256 customers outside the timed sections',
+      generation: `in chunks of ${base.chunkCustomers} customers outside the timed sections`,
     },
     startedAt,
     loadAverage1_5_15: {
