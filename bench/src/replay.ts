@@ -31,7 +31,7 @@ Options:
   --customers <n>     customers (default events / 100)
   --seed <n>          generator seed (default 42)
   --batch <n>         events per page and per transaction, for the replay and the raw read (default 2000)
-  --threads <n>       replay threads: the views split between worker threads (default: cores, at most 4;
+  --threads <n>       replay threads: the customers split between worker threads (default: cores, at most 4;
                       1 = the single-thread replay)
   --runs <n>          replays per size (default 1): medians are reported
   --queries <n>       customer 360 queries to time after the largest replay (default 2000)

@@ -68,6 +68,7 @@ export function validateEvent(input: unknown): E.Either<InvalidEvent, RawEnvelop
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Any character the two checks below look for: most events have none, and are passed by one cheap walk. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what it looks for
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
 /** Whether some string (value or key) of the value holds a NUL or a surrogate: no allocation, no paths. */

@@ -9,12 +9,12 @@ import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { SharedMutex, splitProjections } from './parallel-replay.js';
+import { SharedMutex } from './parallel-replay.js';
 import { buildShadow, replay, type ReplayProgress } from './replay.js';
 import { appendInterleaved, dumpViews } from './test-history.js';
 
 // The worker threads run the package's build (dist/replay-worker.js): `pnpm build` first, as `pnpm test` does.
-describe('parallel replay (views split between worker threads)', () => {
+describe('parallel replay (customers split between worker threads)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'projector-parallel-'));
   const eventsFile = path.join(dir, 'events.sqlite');
   let store: ReturnType<typeof openSqliteEventStore>;
@@ -34,13 +34,6 @@ describe('parallel replay (views split between worker threads)', () => {
   afterAll(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('splits the views into groups of about equal cost, each view once', () => {
-    expect(splitProjections(PROJECTION_NAMES, 2)).toEqual([['experience'], ['service', 'success', 'value']]);
-    expect(splitProjections(PROJECTION_NAMES, 1)).toEqual([[...PROJECTION_NAMES]]);
-    expect(splitProjections(PROJECTION_NAMES, 8).map((g) => g.length)).toEqual([1, 1, 1, 1]);
-    expect(splitProjections(['value'], 2)).toEqual([['value']]);
   });
 
   it('SharedMutex: threads incrementing a shared counter (read, then write) under it lose no update', async () => {
@@ -147,6 +140,75 @@ describe('parallel replay (views split between worker threads)', () => {
     expect(r.events).toBe(total);
     expect(await dumpViews(rm)).toEqual(single);
     await rm.close();
+  });
+
+  it('resumes a rebuild the threads left at different positions, each partition from its own checkpoint', async () => {
+    const file = path.join(dir, 'resume-partitions.sqlite');
+    const rm = openSqliteReadModel({ file });
+    for (const name of PROJECTION_NAMES) {
+      await rm.ensureProjection(projections[name].spec);
+      await rm.beginRebuild(projections[name].spec);
+      rm.beginPartitions(name, 3);
+    }
+    // As if the process had died: partition 1 got to a third of the log, partitions 0 and 2 did not start.
+    const third = Math.floor(head / 3);
+    const p1 = openSqliteReadModel({ file, partition: { index: 1, count: 3 } });
+    const built = await buildShadow({
+      store,
+      readModel: p1,
+      projections: PROJECTION_NAMES,
+      until: third,
+      batchSize: 100,
+      read: (after, until, batchSize) =>
+        store.readPartition({ after, until, batchSize, partition: { index: 1, count: 3 } }),
+    });
+    await p1.close();
+    expect(built.events).toBeGreaterThan(0);
+    expect(built.events).toBeLessThan(third);
+    expect(await rm.checkpoint('service', 'shadow')).toBe(0);
+    expect(rm.partitionsOf('service')).toBe(3);
+    const r = await replay({
+      store,
+      readModel: rm,
+      parallel: { storeFile: eventsFile, readModelFile: file, threads: 3 },
+    });
+    // Partition 1 read only what it had not applied yet.
+    expect(r.events).toBe(total - built.events);
+    expect(await dumpViews(rm)).toEqual(single);
+    expect(rm.partitionsOf('service')).toBeUndefined();
+    await rm.close();
+  });
+
+  it('starts again a rebuild that threads left unfinished when it is resumed with another thread count', async () => {
+    for (const threads of [1, 2]) {
+      const file = path.join(dir, `restart-${threads}.sqlite`);
+      const rm = openSqliteReadModel({ file });
+      for (const name of PROJECTION_NAMES) {
+        await rm.ensureProjection(projections[name].spec);
+        await rm.beginRebuild(projections[name].spec);
+        rm.beginPartitions(name, 3);
+      }
+      const p0 = openSqliteReadModel({ file, partition: { index: 0, count: 3 } });
+      await buildShadow({
+        store,
+        readModel: p0,
+        projections: PROJECTION_NAMES,
+        until: head,
+        batchSize: 300,
+        read: (after, until, batchSize) =>
+          store.readPartition({ after, until, batchSize, partition: { index: 0, count: 3 } }),
+      });
+      await p0.close();
+      // Partition 0's rows are in the shadow tables; a resume that ignored its checkpoint would apply them twice.
+      const r = await replay({
+        store,
+        readModel: rm,
+        ...(threads > 1 ? { parallel: { storeFile: eventsFile, readModelFile: file, threads } } : {}),
+      });
+      expect(r.events).toBe(total);
+      expect(await dumpViews(rm)).toEqual(single);
+      await rm.close();
+    }
   });
 
   it('a thread that fails rejects the replay and leaves the rebuild resumable', async () => {

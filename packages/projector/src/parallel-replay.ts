@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { GlobalPosition, StoredEvent } from '@crm-ledger/core';
 import type { WriteLock } from '@crm-ledger/readmodel-sqlite';
+import { MAX_PARTITIONS } from '@crm-ledger/store-sqlite';
 import type { ProjectionName } from '@crm-ledger/projections';
 import type { BuildReport } from './replay.js';
 
@@ -14,32 +15,16 @@ export interface ParallelReplay {
   /** The SQLite read-model file: the same database as the `readModel` given to `replay`. */
   readonly readModelFile: string;
   readonly synchronous?: 'full' | 'normal';
-  /** Threads (default: the cores available, at most one per view). One thread = no worker at all. */
+  /** Threads, one partition of the customers each (default: the cores available, at most 64). One thread = no worker at all. */
   readonly threads?: number;
 }
 
-/**
- * Relative CPU cost of each view per event on the seeded history (measured with `node --cpu-prof` on
- * `bench/dist/replay.js`): the views are dealt to threads so that each thread gets about the same work.
- */
-const COST: Readonly<Record<ProjectionName, number>> = { experience: 3, success: 1, service: 1, value: 1 };
-
-/**
- * Splits views into at most `threads` groups of about equal cost (heaviest first, each to the lightest
- * group). The order inside a group keeps the order given (lanes of one engine).
- */
-export function splitProjections(
-  names: readonly ProjectionName[],
-  threads: number = availableParallelism(),
-): ProjectionName[][] {
-  const n = Math.max(1, Math.min(Math.floor(threads), names.length));
-  const groups = Array.from({ length: n }, () => ({ cost: 0, names: new Set<ProjectionName>() }));
-  for (const name of [...names].sort((a, b) => COST[b] - COST[a])) {
-    const lightest = groups.reduce((min, g) => (g.cost < min.cost ? g : min), groups[0]!);
-    lightest.cost += COST[name];
-    lightest.names.add(name);
-  }
-  return groups.map((g) => names.filter((x) => g.names.has(x))).filter((g) => g.length > 0);
+/** The threads of a parallel replay: as asked, else the cores available; at least 1, at most 64. */
+export function replayThreads(parallel: ParallelReplay | undefined): number {
+  if (parallel === undefined) return 1;
+  const asked = parallel.threads ?? availableParallelism();
+  if (!Number.isSafeInteger(asked) || asked < 1) throw new RangeError('threads must be a positive integer');
+  return Math.min(asked, MAX_PARTITIONS);
 }
 
 /** A mutex over a SharedArrayBuffer: threads wait in `Atomics.wait` and are woken at once on release. */
@@ -63,11 +48,13 @@ export interface WorkerTask {
   readonly readModelFile: string;
   readonly synchronous: 'full' | 'normal';
   readonly projections: readonly ProjectionName[];
+  /** The customers (and so the events) of this thread: partition `index` of `count`. */
+  readonly partition: { readonly index: number; readonly count: number };
   readonly until: GlobalPosition;
   readonly batchSize: number;
   readonly cacheSize?: number;
   readonly lock: SharedArrayBuffer;
-  /** Only one thread reports skipped events (they all read the same log). */
+  /** Whether the thread tells about each skipped event (each event is in one partition: told once). */
   readonly reportSkipped: boolean;
 }
 
@@ -107,7 +94,9 @@ function workerFile(): string {
 
 export interface WorkersOptions {
   readonly parallel: ParallelReplay;
-  readonly groups: readonly (readonly ProjectionName[])[];
+  readonly projections: readonly ProjectionName[];
+  /** Threads, one partition of the customers each (the read model's partitions must be set up). */
+  readonly threads: number;
   readonly until: GlobalPosition;
   readonly batchSize: number;
   readonly cacheSize?: number;
@@ -116,19 +105,23 @@ export interface WorkersOptions {
 }
 
 /**
- * Builds the shadow tables of each group of views in a worker thread of its own: each reads the log and runs
- * the same engine as a single-thread replay over its views (so the rows are the same), committing rows and
- * shadow checkpoints per page; the threads take turns at the write lock. Resolves when every thread is done;
- * if one fails, the others are stopped and the promise rejects (the rebuild stays resumable).
+ * Builds the shadow tables of the views in worker threads, the customers split between them: thread `i` reads
+ * only the events of partition `i` of the log (`SqliteEventStore.readPartition`: by customer, so each
+ * customer's events stay in order in one thread) and runs the same engine as a single-thread replay over
+ * every view, keeping the shadow checkpoints of its partition (`SqliteReadModel` `partition`). Every view row
+ * is keyed by customer, so the threads write disjoint rows of the same tables, taking turns at the write lock.
+ * Each event is read and parsed once in all, by one thread. Resolves when every thread is done; if one
+ * fails, the others are stopped and the promise rejects (the rebuild stays resumable).
  */
 export function buildInWorkers(
   options: WorkersOptions,
 ): Promise<BuildReport & { threadCpuSeconds: readonly number[] | undefined }> {
   const lock = new SharedMutex();
   const file = workerFile();
-  const progress = options.groups.map(() => ({ events: 0, position: 0, skipped: 0, from: 0 }));
-  const done: (BuildReport | undefined)[] = options.groups.map(() => undefined);
-  const cpu: (number | undefined)[] = options.groups.map(() => undefined);
+  const threads = Array.from({ length: options.threads }, (_, i) => i);
+  const progress = threads.map(() => ({ events: 0, position: 0, skipped: 0, from: 0 }));
+  const done: (BuildReport | undefined)[] = threads.map(() => undefined);
+  const cpu: (number | undefined)[] = threads.map(() => undefined);
   return new Promise((resolve, reject) => {
     let failed = false;
     const workers: Worker[] = [];
@@ -139,24 +132,25 @@ export function buildInWorkers(
       reject(error instanceof Error ? error : new Error(String(error)));
     };
     const report = (): void => {
-      // The slowest thread is how far the replay is.
+      // The slowest thread is how far the replay is; the threads' events are disjoint.
       const from = Math.min(...progress.map((p) => p.from));
       const position = Math.min(...progress.map((p) => p.position));
-      const events = Math.min(...progress.map((p) => p.events));
-      const skipped = Math.max(...progress.map((p) => p.skipped));
+      const events = progress.reduce((n, p) => n + p.events, 0);
+      const skipped = progress.reduce((n, p) => n + p.skipped, 0);
       options.onPage?.({ events, position, skipped }, from);
     };
-    options.groups.forEach((projections, i) => {
+    threads.forEach((i) => {
       const task: WorkerTask = {
         storeFile: options.parallel.storeFile,
         readModelFile: options.parallel.readModelFile,
         synchronous: options.parallel.synchronous ?? 'normal',
-        projections,
+        projections: options.projections,
+        partition: { index: i, count: options.threads },
         until: options.until,
         batchSize: options.batchSize,
         ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
         lock: lock.buffer,
-        reportSkipped: i === 0 && options.onSkipped !== undefined,
+        reportSkipped: options.onSkipped !== undefined,
       };
       const worker = new Worker(file, { workerData: task });
       workers.push(worker);
@@ -165,20 +159,21 @@ export function buildInWorkers(
         try {
           if (m.kind === 'skipped') options.onSkipped?.(m.event);
           else {
-            progress[i] = { ...m.report, from: m.from };
-            if (m.kind === 'page') {
-              // Report when the slowest thread moves (the others are ahead of it).
-              if (progress.every((p) => p.position >= m.report.position)) report();
-            } else {
-              done[i] = m.report;
+            // A thread that is done has applied its partition up to `until`, wherever its last event was.
+            const position =
+              m.kind === 'done' ? Math.max(m.report.position, options.until) : m.report.position;
+            progress[i] = { ...m.report, position, from: m.from };
+            // Report when the slowest thread moves (the others are ahead of it).
+            if (progress.every((p) => p.position >= position)) report();
+            if (m.kind === 'done') {
+              done[i] = { ...m.report, position };
               cpu[i] = m.cpuSeconds;
               if (done.every((d) => d !== undefined)) {
                 resolve({
                   threadCpuSeconds: cpu.every((c) => c !== undefined) ? cpu : undefined,
-                  // Events read from the lowest checkpoint (threads resuming further on read fewer).
-                  events: Math.max(...done.map((d) => d.events)),
+                  events: done.reduce((n, d) => n + d.events, 0),
                   position: Math.min(...done.map((d) => d.position)),
-                  skipped: Math.max(...done.map((d) => d.skipped)),
+                  skipped: done.reduce((n, d) => n + d.skipped, 0),
                 });
               }
             }
@@ -190,7 +185,7 @@ export function buildInWorkers(
       worker.on('error', fail);
       worker.on('exit', (code) => {
         if (done[i] === undefined)
-          fail(new Error(`replay worker for ${projections.join(', ')} exited (${code})`));
+          fail(new Error(`replay worker ${i + 1} of ${options.threads} exited (${code})`));
       });
     });
   });

@@ -1,6 +1,7 @@
 /**
  * A thread of a parallel replay (see `buildInWorkers`): opens the event store and the read model itself and
- * builds the shadow tables of its views with `buildShadow`, the same code as a single-thread replay.
+ * builds the shadow tables of its partition of the customers with `buildShadow`, the same code as a
+ * single-thread replay.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
@@ -18,6 +19,7 @@ const readModel = openSqliteReadModel({
   file: task.readModelFile,
   synchronous: task.synchronous,
   writeLock: new SharedMutex(task.lock),
+  partition: task.partition,
 });
 try {
   const built = await buildShadow({
@@ -26,6 +28,8 @@ try {
     projections: task.projections,
     until: task.until,
     batchSize: task.batchSize,
+    read: (after, until, batchSize) =>
+      store.readPartition({ after, until, batchSize, partition: task.partition }),
     ...(task.cacheSize === undefined ? {} : { cacheSize: task.cacheSize }),
     ...(task.reportSkipped ? { onSkipped: (event) => post({ kind: 'skipped', event }) } : {}),
     onPage: (report, from) => post({ kind: 'page', report, from }),

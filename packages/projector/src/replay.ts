@@ -1,7 +1,7 @@
 import type { EventStore, GlobalPosition, ReadModelStore, StoredEvent } from '@crm-ledger/core';
 import { PROJECTION_NAMES, projections, type ProjectionName } from '@crm-ledger/projections';
 import { ProjectionEngine } from './engine.js';
-import { buildInWorkers, splitProjections, type ParallelReplay } from './parallel-replay.js';
+import { buildInWorkers, replayThreads, type ParallelReplay } from './parallel-replay.js';
 
 export interface ReplayProgress {
   /** Events applied so far in this run. */
@@ -35,9 +35,10 @@ export interface ReplayOptions {
   /** Milliseconds since some origin: injected so that progress is testable; default `performance.now`. */
   readonly now?: () => number;
   /**
-   * Build the shadow tables in worker threads, the views split between them, each thread reading the log
-   * itself (SQLite store and read model only: the threads open the same files). Setup and the swap stay on
-   * `readModel`, which must be a connection to `readModelFile`. Without it, the replay runs in this thread.
+   * Build the shadow tables in worker threads, the customers split between them, each thread reading and
+   * parsing only its own customers' events (SQLite store and read model only: the threads open the same
+   * files). Setup and the swap stay on `readModel`, which must be the SQLite read model on `readModelFile`.
+   * Without it (or with 1 thread), the replay runs in this thread.
    */
   readonly parallel?: ParallelReplay;
 }
@@ -72,7 +73,25 @@ export interface BuildOptions {
   readonly onSkipped?: (event: StoredEvent) => void;
   /** After each committed page: the totals so far and where reading started. */
   readonly onPage?: (report: BuildReport, from: GlobalPosition) => void;
+  /** How to read the log (default: `store.readAll`); a thread of a parallel replay reads its partition. */
+  readonly read?: (
+    after: GlobalPosition,
+    until: GlobalPosition,
+    batchSize: number,
+  ) => AsyncIterable<readonly StoredEvent[]>;
 }
+
+/** The SQLite read model's bookkeeping of a partitioned rebuild (`SqliteReadModel`). */
+interface Partitioned {
+  partitionsOf(projection: string): number | undefined;
+  beginPartitions(projection: string, count: number): void;
+  endPartitions(projection: string, until: GlobalPosition): void;
+}
+
+const partitioned = (readModel: ReadModelStore): Partitioned | undefined =>
+  'beginPartitions' in readModel && typeof readModel.beginPartitions === 'function'
+    ? (readModel as unknown as Partitioned)
+    : undefined;
 
 /**
  * Applies the log from the lowest shadow checkpoint of the views up to `until` to their shadow tables (rows
@@ -91,11 +110,10 @@ export async function buildShadow(options: BuildOptions): Promise<BuildReport & 
   let skipped = 0;
   let position = from;
   if (from < options.until) {
-    for await (const page of options.store.readAll({
-      after: from,
-      until: options.until,
-      batchSize: options.batchSize,
-    })) {
+    const pages =
+      options.read?.(from, options.until, options.batchSize) ??
+      options.store.readAll({ after: from, until: options.until, batchSize: options.batchSize });
+    for await (const page of pages) {
       const report = await engine.apply(page);
       events += report.events;
       skipped += report.skipped;
@@ -117,10 +135,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const names = options.projections ?? PROJECTION_NAMES;
   const now = options.now ?? (() => performance.now());
   const until = options.until ?? (await store.headPosition());
+  const threads = replayThreads(options.parallel);
+  const parts = partitioned(readModel);
+  if (threads > 1 && parts === undefined)
+    throw new Error('a parallel replay needs the SQLite read model on parallel.readModelFile');
   for (const name of names) {
     await readModel.ensureProjection(projections[name].spec);
-    const resumable = options.resume !== false && (await readModel.rebuildInProgress(name));
+    let resumable = options.resume !== false && (await readModel.rebuildInProgress(name));
+    // A rebuild left by threads resumes only with as many threads: its partitions hold the checkpoints.
+    const left = parts?.partitionsOf(name);
+    if (resumable && left !== undefined && left !== threads) resumable = false;
     if (!resumable) await readModel.beginRebuild(projections[name].spec);
+    if (threads > 1) parts!.beginPartitions(name, threads);
   }
   const start = now();
   const batchSize = options.batchSize ?? 2_000;
@@ -137,12 +163,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       etaSeconds: rate === 0 ? 0 : Math.round((left / (report.position - from || 1)) * seconds),
     });
   };
-  const groups = options.parallel === undefined ? [names] : splitProjections(names, options.parallel.threads);
   const built =
-    groups.length > 1 && options.parallel !== undefined
+    threads > 1 && options.parallel !== undefined
       ? await buildInWorkers({
           parallel: options.parallel,
-          groups,
+          projections: names,
+          threads,
           until,
           batchSize,
           ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
@@ -159,7 +185,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
           onPage,
         });
-  for (const name of names) await readModel.completeRebuild(name);
+  for (const name of names) {
+    if (threads > 1) parts!.endPartitions(name, until);
+    await readModel.completeRebuild(name);
+  }
   const seconds = (now() - start) / 1000;
   return {
     events: built.events,

@@ -32,6 +32,11 @@ export interface SqliteReadModelOptions {
    * parallel replay) hand the SQLite write lock over at once instead of polling it with `busy_timeout` sleeps.
    */
   readonly writeLock?: WriteLock;
+  /**
+   * A thread of a partitioned rebuild (see `beginPartitions`): this connection keeps the shadow checkpoints of
+   * partition `index` of `count`, while the rows go to the same shadow tables as every other partition's.
+   */
+  readonly partition?: { readonly index: number; readonly count: number };
 }
 
 /** A lock several threads share (e.g. over a `SharedArrayBuffer`); `acquire` blocks until it is free. */
@@ -69,6 +74,9 @@ function checkIdent(name: string): string {
   return name;
 }
 
+/** The `target` of a partition's shadow checkpoint row. */
+const partitionKey = (index: number, count: number): string => `shadow:${index}/${count}`;
+
 const physical = (table: string, target: Target): string => (target === 'shadow' ? table + SHADOW : table);
 
 /**
@@ -85,9 +93,24 @@ export class SqliteReadModel implements ReadModelStore {
   /** `applyTx` wrapped in a transaction once (BEGIN ... COMMIT, ROLLBACK on a throw). */
   private readonly applyInTransaction: (writes: readonly ProjectionWrite[]) => void;
   private readonly writeLock: WriteLock | undefined;
+  /** The `target` of this connection's shadow checkpoint rows: `shadow`, or `shadow:<index>/<count>`. */
+  private readonly shadowKey: string;
 
   constructor(options: SqliteReadModelOptions) {
     this.writeLock = options.writeLock;
+    const p = options.partition;
+    if (
+      p !== undefined &&
+      !(
+        Number.isSafeInteger(p.count) &&
+        p.count >= 1 &&
+        Number.isSafeInteger(p.index) &&
+        p.index >= 0 &&
+        p.index < p.count
+      )
+    )
+      throw new RangeError(`partition ${JSON.stringify(p)}: index must be an integer from 0 to count - 1`);
+    this.shadowKey = p === undefined ? 'shadow' : partitionKey(p.index, p.count);
     this.db = new Database(options.file, { readonly: options.readonly === true });
     this.applyInTransaction = this.db.transaction((writes: readonly ProjectionWrite[]) =>
       this.applyTx(writes),
@@ -196,7 +219,7 @@ export class SqliteReadModel implements ReadModelStore {
   private checkpointSync(projection: string, target: Target): GlobalPosition {
     const row = this.stmt('SELECT checkpoint FROM readmodel_projections WHERE name = ? AND target = ?').get(
       projection,
-      target,
+      target === 'shadow' ? this.shadowKey : target,
     ) as { checkpoint: number } | undefined;
     return row?.checkpoint ?? 0;
   }
@@ -271,7 +294,7 @@ export class SqliteReadModel implements ReadModelStore {
       }
       const moved = this.stmt(
         'UPDATE readmodel_projections SET checkpoint = ? WHERE name = ? AND target = ?',
-      ).run(w.checkpoint, w.projection, target);
+      ).run(w.checkpoint, w.projection, target === 'shadow' ? this.shadowKey : target);
       if (moved.changes !== 1)
         throw new Error(`${w.projection} (${target}) is not set up: ensureProjection/beginRebuild first`);
     }
@@ -362,13 +385,77 @@ export class SqliteReadModel implements ReadModelStore {
     if (spec === undefined) return;
     for (const t of spec.tables)
       this.db.exec(`DROP TABLE IF EXISTS ${physical(checkIdent(t.name), 'shadow')}`);
-    this.db.prepare("DELETE FROM readmodel_projections WHERE name = ? AND target = 'shadow'").run(projection);
+    this.db
+      .prepare(
+        "DELETE FROM readmodel_projections WHERE name = ? AND (target = 'shadow' OR target LIKE 'shadow:%')",
+      )
+      .run(projection);
     this.statements.clear();
     this.writeStatements.clear();
   }
 
   rebuildInProgress(projection: string): Promise<boolean> {
     return Promise.resolve(this.shadowSpec(projection) !== undefined);
+  }
+
+  /** The partition count of the rebuild of `projection` in progress, if it is partitioned. */
+  partitionsOf(projection: string): number | undefined {
+    const row = this.db
+      .prepare("SELECT target FROM readmodel_projections WHERE name = ? AND target LIKE 'shadow:%' LIMIT 1")
+      .get(projection) as { target: string } | undefined;
+    return row === undefined ? undefined : Number(row.target.slice(row.target.indexOf('/') + 1));
+  }
+
+  /**
+   * Splits the rebuild of `projection` in progress into `count` partitions, each with a shadow checkpoint of
+   * its own starting where the rebuild is (connections opened with `partition` keep them), or keeps the
+   * partitions of an interrupted partitioned rebuild with the same count. Partitions split the log by
+   * customer, and every table of a view is keyed by customer, so partitions write disjoint rows.
+   */
+  beginPartitions(projection: string, count: number): void {
+    if (!Number.isSafeInteger(count) || count < 2)
+      throw new RangeError('a partitioned rebuild has 2 or more partitions');
+    this.db.transaction(() => {
+      const existing = this.partitionsOf(projection);
+      if (existing === count) return;
+      if (existing !== undefined)
+        throw new Error(
+          `the rebuild of ${projection} is split in ${existing} partitions, not ${count}: start it again`,
+        );
+      const spec = this.shadowSpec(projection);
+      if (spec === undefined) throw new Error(`no rebuild of ${projection} in progress`);
+      const from = this.checkpointSync(projection, 'shadow');
+      const insert = this.db.prepare(
+        'INSERT INTO readmodel_projections (name, target, version, checkpoint, spec) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (let i = 0; i < count; i++)
+        insert.run(projection, partitionKey(i, count), spec.version, from, JSON.stringify(spec));
+    })();
+  }
+
+  /**
+   * Ends a partitioned rebuild whose every partition has applied the log up to `until`: the rebuild's shadow
+   * checkpoint becomes `until` and the partitions' checkpoints go, in one transaction.
+   */
+  endPartitions(projection: string, until: GlobalPosition): void {
+    this.db.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT checkpoint FROM readmodel_projections WHERE name = ? AND target LIKE 'shadow:%'")
+        .all(projection) as { checkpoint: number }[];
+      if (rows.length === 0) throw new Error(`the rebuild of ${projection} is not partitioned`);
+      const beyond = rows.find((r) => r.checkpoint > until);
+      if (beyond !== undefined)
+        throw new Error(`a partition of ${projection} is at ${beyond.checkpoint}, after ${until}`);
+      const moved = this.db
+        .prepare(
+          "UPDATE readmodel_projections SET checkpoint = max(checkpoint, ?) WHERE name = ? AND target = 'shadow'",
+        )
+        .run(until, projection);
+      if (moved.changes !== 1) throw new Error(`no rebuild of ${projection} in progress`);
+      this.db
+        .prepare("DELETE FROM readmodel_projections WHERE name = ? AND target LIKE 'shadow:%'")
+        .run(projection);
+    })();
   }
 
   completeRebuild(projection: string): Promise<void> {
@@ -378,6 +465,11 @@ export class SqliteReadModel implements ReadModelStore {
   private completeRebuildSync(projection: string): void {
     const spec = this.shadowSpec(projection);
     if (spec === undefined) throw new Error(`no rebuild of ${projection} in progress`);
+    const partitions = this.partitionsOf(projection);
+    if (partitions !== undefined)
+      throw new Error(
+        `the rebuild of ${projection} is split in ${partitions} partitions: endPartitions first`,
+      );
     this.db.transaction(() => {
       const live = this.db
         .prepare("SELECT spec FROM readmodel_projections WHERE name = ? AND target = 'live'")

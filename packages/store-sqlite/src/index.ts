@@ -3,6 +3,8 @@ export {
   openSqliteEventStore,
   MAX_EVENTS_PER_APPEND,
   MAX_EVENT_BYTES,
+  MAX_PARTITIONS,
+  customerPartition,
 } from './sqlite-event-store.js';
 export type { SqliteEventStoreOptions } from './sqlite-event-store.js';
 export { SqliteCheckpointStore, openSqliteCheckpointStore } from './checkpoint-store.js';

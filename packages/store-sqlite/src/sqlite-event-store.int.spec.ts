@@ -8,7 +8,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_LINK, canonicalJson, chainLink, fixedClock, type StoredEvent } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
-import { openSqliteCheckpointStore, openSqliteEventStore, type SqliteEventStore } from './index.js';
+import {
+  customerPartition,
+  openSqliteCheckpointStore,
+  openSqliteEventStore,
+  type SqliteEventStore,
+} from './index.js';
 
 let dir: string;
 let file: string;
@@ -334,5 +339,63 @@ describe('SQLite event store: inline writer', () => {
     } finally {
       await inline.close();
     }
+  });
+});
+
+describe('SQLite event store: partitions of the log (parallel replay)', () => {
+  it('splits the log by customer: each event in exactly one partition, in global order, as readAll reads it', async () => {
+    // Customers whose ids differ at the start, in the middle and at the end, and one of a single character.
+    const ids = [
+      'a',
+      'b7',
+      'c-000001',
+      'c-000002',
+      'c-000010',
+      'c-000011',
+      'x-123',
+      'y-123',
+      'acme.eu',
+      'ACME.eu',
+    ];
+    for (let round = 0; round < 3; round++)
+      for (const id of ids)
+        expect(E.isRight(await store.append(customerStream(id), [feature(id)]))).toBe(true);
+    const all: StoredEvent[] = [];
+    for await (const page of store.readAll({ batchSize: 7 })) all.push(...page);
+    expect(all).toHaveLength(30);
+    for (const count of [1, 2, 3, 5]) {
+      const seen: StoredEvent[] = [];
+      for (let index = 0; index < count; index++) {
+        const mine: StoredEvent[] = [];
+        for await (const page of store.readPartition({ batchSize: 4, partition: { index, count } }))
+          mine.push(...page);
+        // Every customer in the partition the JavaScript function names, every one of its events there.
+        for (const e of mine) expect(customerPartition(e.event.customerId, count)).toBe(index);
+        const positions = mine.map((e) => e.globalPosition);
+        expect(positions).toEqual([...positions].sort((x, y) => x - y));
+        seen.push(...mine);
+      }
+      seen.sort((x, y) => x.globalPosition - y.globalPosition);
+      expect(seen).toEqual(all);
+    }
+    // Both halves get customers: c-000001 and c-000002 differ in their last character only.
+    expect(customerPartition('c-000001', 2)).not.toBe(customerPartition('c-000002', 2));
+    // after / until bound a partition like the whole log.
+    const p0 = all.filter((e) => customerPartition(e.event.customerId, 2) === 0);
+    const bounded: StoredEvent[] = [];
+    for await (const page of store.readPartition({ after: 5, until: 20, partition: { index: 0, count: 2 } }))
+      bounded.push(...page);
+    expect(bounded).toEqual(p0.filter((e) => e.globalPosition > 5 && e.globalPosition <= 20));
+  });
+
+  it('refuses a partition that is not one of count', () => {
+    for (const partition of [
+      { index: 2, count: 2 },
+      { index: -1, count: 2 },
+      { index: 0, count: 0 },
+      { index: 0, count: 1000 },
+      { index: 0.5, count: 2 },
+    ])
+      expect(() => store.readPartition({ partition })).toThrow(RangeError);
   });
 });

@@ -37,7 +37,7 @@ export function replayCommand(): Command {
     .option('--batch-size <n>', 'events per transaction', '2000')
     .option(
       '--threads <n>',
-      'worker threads building the views (SQLite store and read models; default: the cores, 1 = no worker)',
+      'worker threads, the customers split between them (SQLite store and read models; default: the cores, 1 = no worker)',
       String(availableParallelism()),
     )
     .action(
