@@ -14,7 +14,8 @@ const port = parentPort;
 if (port === null) throw new Error('replay-worker runs in a worker thread');
 const post = (m: WorkerMessage): void => port.postMessage(m);
 
-const store = openSqliteEventStore({ file: task.storeFile, synchronous: task.synchronous });
+// The thread only reads: the write connection stays in this thread (no writer thread of its own to start).
+const store = openSqliteEventStore({ file: task.storeFile, synchronous: task.synchronous, writer: 'inline' });
 const readModel = openSqliteReadModel({
   file: task.readModelFile,
   synchronous: task.synchronous,
