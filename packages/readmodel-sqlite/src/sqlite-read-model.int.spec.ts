@@ -55,6 +55,64 @@ describe('SqliteReadModel', () => {
     });
   });
 
+  it('partitioned rebuild: each partition keeps its own shadow checkpoint, the rows share the tables, the end sets the rebuild checkpoint', async () => {
+    const file = path.join(dir, 'rm.sqlite');
+    await store.beginRebuild(spec);
+    await store.apply([
+      { projection: 'demo', target: 'shadow', checkpoint: 4, changes: [row('z', null, 1)] },
+    ]);
+    store.beginPartitions('demo', 2);
+    expect(store.partitionsOf('demo')).toBe(2);
+    store.beginPartitions('demo', 2); // an interrupted rebuild with the same count keeps its partitions
+    expect(() => store.beginPartitions('demo', 3)).toThrow(/split in 2 partitions/);
+    const p0 = openSqliteReadModel({ file, partition: { index: 0, count: 2 } });
+    const p1 = openSqliteReadModel({ file, partition: { index: 1, count: 2 } });
+    try {
+      // Partitions start where the rebuild was.
+      expect(await p0.checkpoint('demo', 'shadow')).toBe(4);
+      await p0.apply([
+        { projection: 'demo', target: 'shadow', checkpoint: 9, changes: [row('a', 'B2B', 5)] },
+      ]);
+      await p1.apply([
+        { projection: 'demo', target: 'shadow', checkpoint: 7, changes: [row('b', 'B2C', 6)] },
+      ]);
+      expect(await p0.checkpoint('demo', 'shadow')).toBe(9);
+      expect(await p1.checkpoint('demo', 'shadow')).toBe(7);
+      // Each partition refuses its own positions twice, whatever the other did.
+      await expect(
+        p1.apply([{ projection: 'demo', target: 'shadow', checkpoint: 7, changes: [row('c', null, 1)] }]),
+      ).rejects.toThrow(/twice/);
+      expect(await store.checkpoint('demo', 'shadow')).toBe(4);
+    } finally {
+      await p0.close();
+      await p1.close();
+    }
+    await expect(store.completeRebuild('demo')).rejects.toThrow(/endPartitions first/);
+    expect(() => store.endPartitions('demo', 8)).toThrow(/at 9, after 8/);
+    store.endPartitions('demo', 12);
+    expect(store.partitionsOf('demo')).toBeUndefined();
+    expect(await store.checkpoint('demo', 'shadow')).toBe(12);
+    await store.completeRebuild('demo');
+    expect(await store.checkpoint('demo')).toBe(12);
+    expect((await store.find('demo_customers', [])).map((r) => r['customer_id']).sort()).toEqual([
+      'a',
+      'b',
+      'z',
+    ]);
+  });
+
+  it('a new rebuild drops the partitions of an unfinished one', async () => {
+    await store.beginRebuild(spec);
+    store.beginPartitions('demo', 3);
+    await store.beginRebuild(spec);
+    expect(store.partitionsOf('demo')).toBeUndefined();
+    store.beginPartitions('demo', 2);
+    expect(store.partitionsOf('demo')).toBe(2);
+    expect(() => openSqliteReadModel({ file: ':memory:', partition: { index: 2, count: 2 } })).toThrow(
+      RangeError,
+    );
+  });
+
   it('holds the write lock exactly around each apply transaction, and releases it when the apply fails', async () => {
     const events: string[] = [];
     const file = path.join(dir, 'locked.sqlite');
