@@ -1,5 +1,4 @@
 import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import type { RawEnvelope } from '@crm-ledger/events';
 import { canonicalJson } from './canonical-json.js';
 import type { StreamRevision } from './event-store.js';
@@ -30,7 +29,7 @@ export function chainLink(
   // One-shot hashing (node >= 20.12) costs about half of a Hash object per event on the append path.
   return oneShot !== undefined
     ? oneShot('sha256', header + storedBytes, 'hex')
-    : createHash('sha256').update(header).update(storedBytes).digest('hex');
+    : crypto.createHash('sha256').update(header).update(storedBytes).digest('hex');
 }
 
 /** `crypto.hash` where this node has it (20.12 and later). */
@@ -69,7 +68,7 @@ export function chainBatch(
  * positions (p_{k-1}, p_k]. One digest therefore commits to every event of the log up to p_k.
  */
 export class DigestFolder {
-  private hash = createHash('sha256');
+  private hash = crypto.createHash('sha256');
   private pending = 0;
 
   constructor(private previous: string = GENESIS_LINK) {
@@ -91,7 +90,7 @@ export class DigestFolder {
   seal(): string {
     const digest = this.hash.digest('hex');
     this.previous = digest;
-    this.hash = createHash('sha256').update(digest);
+    this.hash = crypto.createHash('sha256').update(digest);
     this.pending = 0;
     return digest;
   }

@@ -31,6 +31,41 @@ describe('parallel replay (customers split between worker threads)', () => {
     single = await dumpViews(rm);
     await rm.close();
   });
+  /** A read model on `file` with a rebuild of every view begun, split into `partitions` when given. */
+  async function rebuildBegun(file: string, partitions?: number) {
+    const rm = openSqliteReadModel({ file });
+    for (const name of PROJECTION_NAMES) {
+      await rm.ensureProjection(projections[name].spec);
+      await rm.beginRebuild(projections[name].spec);
+      if (partitions !== undefined) rm.beginPartitions(name, partitions);
+    }
+    return rm;
+  }
+
+  /** Builds partition `index` of `count` alone up to `until`, as one thread of a replay that then died. */
+  async function buildPartition(
+    file: string,
+    index: number,
+    count: number,
+    until: number,
+    batchSize: number,
+  ) {
+    const rm = openSqliteReadModel({ file, partition: { index, count } });
+    try {
+      return await buildShadow({
+        store,
+        readModel: rm,
+        projections: PROJECTION_NAMES,
+        until,
+        batchSize,
+        read: (after, until, batchSize) =>
+          store.readPartition({ after, until, batchSize, partition: { index, count } }),
+      });
+    } finally {
+      await rm.close();
+    }
+  }
+
   afterAll(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -116,11 +151,7 @@ describe('parallel replay (customers split between worker threads)', () => {
 
   it('resumes an unfinished rebuild whose views stopped at different positions', async () => {
     const file = path.join(dir, 'resume.sqlite');
-    const rm = openSqliteReadModel({ file });
-    for (const name of PROJECTION_NAMES) {
-      await rm.ensureProjection(projections[name].spec);
-      await rm.beginRebuild(projections[name].spec);
-    }
+    const rm = await rebuildBegun(file);
     // As if a thread had died: service and value got to a third of the log, the others did not start.
     const third = Math.floor(head / 3);
     await buildShadow({
@@ -144,25 +175,10 @@ describe('parallel replay (customers split between worker threads)', () => {
 
   it('resumes a rebuild the threads left at different positions, each partition from its own checkpoint', async () => {
     const file = path.join(dir, 'resume-partitions.sqlite');
-    const rm = openSqliteReadModel({ file });
-    for (const name of PROJECTION_NAMES) {
-      await rm.ensureProjection(projections[name].spec);
-      await rm.beginRebuild(projections[name].spec);
-      rm.beginPartitions(name, 3);
-    }
+    const rm = await rebuildBegun(file, 3);
     // As if the process had died: partition 1 got to a third of the log, partitions 0 and 2 did not start.
     const third = Math.floor(head / 3);
-    const p1 = openSqliteReadModel({ file, partition: { index: 1, count: 3 } });
-    const built = await buildShadow({
-      store,
-      readModel: p1,
-      projections: PROJECTION_NAMES,
-      until: third,
-      batchSize: 100,
-      read: (after, until, batchSize) =>
-        store.readPartition({ after, until, batchSize, partition: { index: 1, count: 3 } }),
-    });
-    await p1.close();
+    const built = await buildPartition(file, 1, 3, third, 100);
     expect(built.events).toBeGreaterThan(0);
     expect(built.events).toBeLessThan(third);
     expect(await rm.checkpoint('service', 'shadow')).toBe(0);
@@ -182,23 +198,8 @@ describe('parallel replay (customers split between worker threads)', () => {
   it('starts again a rebuild that threads left unfinished when it is resumed with another thread count', async () => {
     for (const threads of [1, 2]) {
       const file = path.join(dir, `restart-${threads}.sqlite`);
-      const rm = openSqliteReadModel({ file });
-      for (const name of PROJECTION_NAMES) {
-        await rm.ensureProjection(projections[name].spec);
-        await rm.beginRebuild(projections[name].spec);
-        rm.beginPartitions(name, 3);
-      }
-      const p0 = openSqliteReadModel({ file, partition: { index: 0, count: 3 } });
-      await buildShadow({
-        store,
-        readModel: p0,
-        projections: PROJECTION_NAMES,
-        until: head,
-        batchSize: 300,
-        read: (after, until, batchSize) =>
-          store.readPartition({ after, until, batchSize, partition: { index: 0, count: 3 } }),
-      });
-      await p0.close();
+      const rm = await rebuildBegun(file, 3);
+      await buildPartition(file, 0, 3, head, 300);
       // Partition 0's rows are in the shadow tables; a resume that ignored its checkpoint would apply them twice.
       const r = await replay({
         store,
