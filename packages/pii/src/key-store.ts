@@ -59,12 +59,13 @@ export interface CustomerKeyStore {
   loadCheckpoint(name: string): Promise<GlobalPosition>;
   /** Never moves backwards. */
   saveCheckpoint(name: string, position: GlobalPosition): Promise<void>;
+  /**
+   * Master-key rotation: re-wraps every customer key with `newMaster` and records its check value, in one
+   * transaction (all keys or none). Afterwards only `newMaster` opens the store. Every other process using the
+   * store must be stopped first: they hold the old master key and would wrap new keys with it.
+   */
+  rewrap(newMaster: Buffer): Promise<{ readonly rewrapped: number }>;
   /** One line for the start-up banner: where the keys live (no credentials). */
   readonly description: string;
   close(): Promise<void>;
-}
-
-/** Thrown when a key store cannot be opened (wrong master key, unreadable file): a start-up failure. */
-export class KeyStoreOpenError extends Error {
-  override readonly name = 'KeyStoreOpenError';
 }

@@ -1,23 +1,26 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { EventStore, GlobalPosition, StoredEvent } from '@crm-ledger/core';
+import {
+  retryForever,
+  type EventStore,
+  type GlobalPosition,
+  type Logger,
+  type StatusBoard,
+  type StoredEvent,
+} from '@crm-ledger/core';
 import type { CustomerKeyStore } from './key-store.js';
-
-/** The logger the shredder needs (pino's shape). */
-export interface ShredderLogger {
-  info(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 export interface ShredderOptions {
   readonly store: EventStore;
   readonly keys: CustomerKeyStore;
-  readonly logger: ShredderLogger;
+  readonly logger: Logger;
   readonly signal: AbortSignal;
   /** Checkpoint name in the key store, default `shredder`. */
   readonly name?: string;
   readonly batchSize?: number;
-  /** Wait before retrying after the key store failed, default 1 s. */
+  /** First wait before retrying after a transient failure, default 1 s (then doubling, capped at 15 s, jittered). */
   readonly retryMs?: number;
+  /** Where the loop reports running / retrying / failed (`/ready`, `/status`). */
+  readonly status?: StatusBoard;
 }
 
 export interface RunningShredder {
@@ -28,13 +31,14 @@ export interface RunningShredder {
 }
 
 /** Destroys the key of every CustomerErased in the batch; Left when the key store failed (nothing checkpointed). */
-async function shredBatch(keys: CustomerKeyStore, batch: readonly StoredEvent[], logger: ShredderLogger) {
+async function shredBatch(keys: CustomerKeyStore, batch: readonly StoredEvent[], logger: Logger) {
   for (const s of batch) {
     if (s.event.type !== 'CustomerErased') continue;
     const destroyed = await keys.destroy(s.event.customerId, s.recordedAt);
     if (E.isLeft(destroyed)) return destroyed;
-    // one line per erasure (rare, worth an audit trail); the writer's decorator usually destroyed the key already
-    logger.info(
+    // one line per erasure (rare, worth an audit trail); the writer's decorator usually destroyed the key already,
+    // and then the line is only a confirmation (debug): a catch-up over a history of erasures stays quiet
+    logger[destroyed.right.alreadyDestroyed ? 'debug' : 'info'](
       {
         customerId: s.event.customerId,
         position: s.globalPosition,
@@ -64,24 +68,34 @@ export async function startShredder(options: ShredderOptions): Promise<RunningSh
   const handle = async (batch: readonly StoredEvent[]) => {
     if (batch.length === 0) return;
     const r = await shredBatch(keys, batch, logger);
-    if (E.isLeft(r)) throw new Error(r.left.message);
+    if (E.isLeft(r)) throw new Error(r.left.message, { cause: r.left.cause });
     position = batch[batch.length - 1]!.globalPosition;
     await keys.saveCheckpoint(name, position);
   };
 
   for await (const batch of store.readAll({ after: position, batchSize })) await handle(batch);
 
+  // Transient failures (the key store or the log unreachable, a busy database) are retried from the checkpoint
+  // forever with capped, jittered backoff; a bug or a permanent error stops the shredder, loudly.
   const follow = async () => {
-    while (!signal.aborted) {
-      try {
-        for await (const batch of store.subscribe({ after: position, batchSize, signal }))
+    await retryForever(
+      async ({ healthy }) => {
+        for await (const batch of store.subscribe({ after: position, batchSize, signal })) {
           await handle(batch);
-      } catch (err) {
-        if (signal.aborted) return;
-        logger.error({ err, position }, 'shredder failed; retrying from its checkpoint');
-        await new Promise((r) => setTimeout(r, options.retryMs ?? 1000));
-      }
-    }
+          healthy();
+        }
+      },
+      {
+        name: name,
+        signal,
+        ...(options.status === undefined ? {} : { status: options.status }),
+        initialDelayMs: options.retryMs ?? 1000,
+        onRetry: (err, attempts, delayMs) =>
+          logger.warn({ err, position, attempts, delayMs }, 'shredder failed; retrying from its checkpoint'),
+      },
+    ).catch((err: unknown) => {
+      logger.error({ err, position }, 'shredder stopped: a permanent error');
+    });
   };
   return { position: () => position, done: follow() };
 }
