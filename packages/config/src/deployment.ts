@@ -1,88 +1,37 @@
 import path from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { z } from 'zod';
-import { LedgerEnv, loadConfig, type FlagNames } from './config.js';
-
-const ESDB_URL = /^esdb(\+discover)?:\/\/\S+$/;
-const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
-const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+import type { z } from 'zod';
+import { LEDGER_SETTINGS, loadConfig, type FlagNames } from './config.js';
+import { settingsSchema, type SettingName } from './settings.js';
 
 /**
  * The deployment choices every service shares: which event store, which read-model store, Kafka or not.
  * Defaults give the embedded ledger (SQLite files in CRM_LEDGER_DATA_DIR, Kafka off).
  */
-export const deploymentFields = {
-  CRM_LEDGER_EVENT_STORE: z.enum(['sqlite', 'eventstoredb']).default('sqlite'),
-  CRM_LEDGER_EVENTSTOREDB_URL: z
-    .string()
-    .trim()
-    .regex(ESDB_URL, 'must be an EventStoreDB connection string, e.g. esdb://localhost:2113?tls=false')
-    .optional(),
-  CRM_LEDGER_READ_MODEL_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
-  CRM_LEDGER_POSTGRES_URL: z
-    .string()
-    .trim()
-    .regex(POSTGRES_URL, 'must be a PostgreSQL URL, e.g. postgres://user:password@localhost:5432/crm_ledger')
-    .optional(),
-  CRM_LEDGER_POSTGRES_SCHEMA: z
-    .string()
-    .trim()
-    .regex(
-      /^[a-z][a-z0-9_]{0,53}$/,
-      'must be a schema name: a-z, 0-9 and _, starting with a letter, at most 54',
-    )
-    .default('crm_ledger'),
-  CRM_LEDGER_KEY_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
-  CRM_LEDGER_KEY_STORE_SCHEMA: z
-    .string()
-    .trim()
-    .regex(
-      /^[a-z][a-z0-9_]{0,53}$/,
-      'must be a schema name: a-z, 0-9 and _, starting with a letter, at most 54',
-    )
-    .default('crm_ledger_keys'),
-  CRM_LEDGER_MASTER_KEY: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be base64 of 32 random bytes, e.g. from: openssl rand -base64 32')
-    .optional(),
-  CRM_LEDGER_KAFKA_BROKERS: z
-    .string()
-    .trim()
-    .transform((s) => (s === 'off' ? [] : s.split(',').map((b) => b.trim())))
-    .pipe(z.array(z.string().regex(BROKER, "must be 'off' or host:port[,host:port...]")))
-    .default([]),
-  CRM_LEDGER_KAFKA_CLIENT_ID: z.string().trim().min(1).max(100).default('crm-ledger'),
-  CRM_LEDGER_KAFKA_TOPIC_PREFIX: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be letters, digits, . _ - only')
-    .default('crm'),
-  CRM_LEDGER_KAFKA_TOPIC_LAYOUT: z.enum(['per-area', 'single']).default('per-area'),
-  CRM_LEDGER_KAFKA_PARTITIONS: z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
-    .transform(Number)
-    .pipe(
-      z
-        .int()
-        .min(1, 'must be a whole number from 1 to 1000')
-        .max(1000, 'must be a whole number from 1 to 1000'),
-    )
-    .default(6),
-};
+export const DEPLOYMENT_SETTINGS = [
+  'CRM_LEDGER_EVENT_STORE',
+  'CRM_LEDGER_EVENTSTOREDB_URL',
+  'CRM_LEDGER_EVENTSTOREDB_STREAM_PREFIX',
+  'CRM_LEDGER_READ_MODEL_STORE',
+  'CRM_LEDGER_POSTGRES_URL',
+  'CRM_LEDGER_POSTGRES_SCHEMA',
+  'CRM_LEDGER_KEY_STORE',
+  'CRM_LEDGER_KEY_STORE_SCHEMA',
+  'CRM_LEDGER_AUTH_STORE',
+  'CRM_LEDGER_AUTH_STORE_SCHEMA',
+  'CRM_LEDGER_MASTER_KEY',
+  'CRM_LEDGER_MASTER_KEY_FILE',
+  'CRM_LEDGER_PROFILE',
+  'CRM_LEDGER_KAFKA_BROKERS',
+  'CRM_LEDGER_KAFKA_CLIENT_ID',
+  'CRM_LEDGER_KAFKA_TOPIC_PREFIX',
+  'CRM_LEDGER_KAFKA_TOPIC_LAYOUT',
+  'CRM_LEDGER_KAFKA_PARTITIONS',
+] as const satisfies readonly SettingName[];
 
 /** Every variable of a crm-ledger service: the shared settings and the deployment choices. */
-export const ServiceEnv = LedgerEnv.extend(deploymentFields);
+export const ServiceEnv = settingsSchema([...LEDGER_SETTINGS, ...DEPLOYMENT_SETTINGS]);
 export type ServiceEnv = z.output<typeof ServiceEnv>;
-
-/** Variables whose values may hold credentials: never echoed in messages. */
-export const SECRET_VARIABLES: readonly string[] = [
-  'CRM_LEDGER_EVENTSTOREDB_URL',
-  'CRM_LEDGER_POSTGRES_URL',
-  'CRM_LEDGER_MASTER_KEY',
-];
 
 /**
  * Reads and validates a service's configuration. Like `loadConfig` (one line per wrong variable, naming it),
@@ -91,15 +40,15 @@ export const SECRET_VARIABLES: readonly string[] = [
  */
 export function loadServiceConfig(
   env: Record<string, string | undefined>,
-  flags: Record<string, string | number | undefined> = {},
-  flagNames: FlagNames = {},
+  flags: Record<string, string | number | undefined> = Object.create(null) as Record<string, never>,
+  flagNames: FlagNames = Object.create(null) as FlagNames,
 ): E.Either<string[], ServiceEnv> {
   const value = (key: string): string | undefined => {
     const v = flags[key] !== undefined ? String(flags[key]) : env[key];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
   const fields = loadConfig(ServiceEnv, env, flags, flagNames);
-  const lines = E.isLeft(fields) ? fields.left.map(redact) : [];
+  const lines = E.isLeft(fields) ? fields.left : [];
   const required = (
     key: string,
     when: string,
@@ -132,20 +81,25 @@ export function loadServiceConfig(
     'postgres',
     'postgres://user:password@localhost:5432/crm_ledger',
   );
+  required(
+    'CRM_LEDGER_POSTGRES_URL',
+    'CRM_LEDGER_AUTH_STORE',
+    value('CRM_LEDGER_AUTH_STORE'),
+    'postgres',
+    'postgres://user:password@localhost:5432/crm_ledger',
+  );
   if (lines.length > 0 || E.isLeft(fields)) return E.left(lines);
   return E.right(fields.right);
 }
 
-function redact(line: string): string {
-  const secret = SECRET_VARIABLES.find((k) => line.startsWith(`${k}:`) || line.startsWith(`${k} (`));
-  return secret === undefined
-    ? line
-    : line.replace(/, got '.*'$/s, ', got a value (not shown: it may hold a password)');
-}
-
 export type EventStoreChoice =
   | { readonly kind: 'sqlite'; readonly file: string; readonly synchronous: 'full' | 'normal' }
-  | { readonly kind: 'eventstoredb'; readonly connectionString: string };
+  | {
+      readonly kind: 'eventstoredb';
+      readonly connectionString: string;
+      /** Prefix of every ESDB stream name (the adapter's `namespace`), '' for none. */
+      readonly streamPrefix: string;
+    };
 
 export type ReadModelChoice =
   | { readonly kind: 'sqlite'; readonly file: string; readonly synchronous: 'full' | 'normal' }
@@ -166,25 +120,44 @@ export type KeyStoreChoice =
   | { readonly kind: 'sqlite'; readonly file: string }
   | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
 
+/** Where API keys (hashes) and the contact access log live (docs/security.md). */
+export type AuthStoreChoice =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema: string };
+
+/** Where the master key comes from: the environment, or a file (default `<dataDir>/master.key`). */
+export interface MasterKeyChoice {
+  readonly file: string;
+  /** The production profile refuses a file inside the data directory (a backup of it would defeat erasure). */
+  readonly profile: 'development' | 'production';
+}
+
 export interface Deployment {
   readonly dataDir: string;
+  readonly masterKey: MasterKeyChoice;
   readonly eventStore: EventStoreChoice;
   readonly readModel: ReadModelChoice;
   readonly kafka: KafkaChoice;
   readonly keyStore: KeyStoreChoice;
+  readonly authStore: AuthStoreChoice;
 }
 
 /** File names of the embedded stores in the data directory. */
 export const SQLITE_EVENT_STORE_FILE = 'ledger.sqlite';
 export const SQLITE_READ_MODEL_FILE = 'readmodel.sqlite';
 export const SQLITE_KEY_STORE_FILE = 'keys.db';
+export const SQLITE_AUTH_STORE_FILE = 'auth.sqlite';
 
 /** The choices of a validated configuration, as data the services match on (paths made absolute). */
 export function deploymentOf(config: ServiceEnv): Deployment {
   const dataDir = path.resolve(config.CRM_LEDGER_DATA_DIR);
   const eventStore: EventStoreChoice =
     config.CRM_LEDGER_EVENT_STORE === 'eventstoredb'
-      ? { kind: 'eventstoredb', connectionString: config.CRM_LEDGER_EVENTSTOREDB_URL! }
+      ? {
+          kind: 'eventstoredb',
+          connectionString: config.CRM_LEDGER_EVENTSTOREDB_URL!,
+          streamPrefix: config.CRM_LEDGER_EVENTSTOREDB_STREAM_PREFIX,
+        }
       : {
           kind: 'sqlite',
           file: path.join(dataDir, SQLITE_EVENT_STORE_FILE),
@@ -223,7 +196,19 @@ export function deploymentOf(config: ServiceEnv): Deployment {
           schema: config.CRM_LEDGER_KEY_STORE_SCHEMA,
         }
       : { kind: 'sqlite', file: path.join(dataDir, SQLITE_KEY_STORE_FILE) };
-  return { dataDir, eventStore, readModel, kafka, keyStore };
+  const masterKey: MasterKeyChoice = {
+    file: path.resolve(config.CRM_LEDGER_MASTER_KEY_FILE ?? path.join(dataDir, 'master.key')),
+    profile: config.CRM_LEDGER_PROFILE,
+  };
+  const authStore: AuthStoreChoice =
+    config.CRM_LEDGER_AUTH_STORE === 'postgres'
+      ? {
+          kind: 'postgres',
+          connectionString: config.CRM_LEDGER_POSTGRES_URL!,
+          schema: config.CRM_LEDGER_AUTH_STORE_SCHEMA,
+        }
+      : { kind: 'sqlite', file: path.join(dataDir, SQLITE_AUTH_STORE_FILE) };
+  return { dataDir, masterKey, eventStore, readModel, kafka, keyStore, authStore };
 }
 
 /** One line for the start-up log: where the data lives, without credentials. */

@@ -14,11 +14,29 @@ describe('deployment choices from the environment', () => {
     const d = ok({ CRM_LEDGER_DATA_DIR: '/srv/ledger' });
     expect(d).toEqual({
       dataDir: '/srv/ledger',
+      masterKey: { file: path.join('/srv/ledger', 'master.key'), profile: 'development' },
       eventStore: { kind: 'sqlite', file: path.join('/srv/ledger', 'ledger.sqlite'), synchronous: 'full' },
       readModel: { kind: 'sqlite', file: path.join('/srv/ledger', 'readmodel.sqlite'), synchronous: 'full' },
       kafka: { kind: 'off' },
       keyStore: { kind: 'sqlite', file: path.join('/srv/ledger', 'keys.db') },
+      authStore: { kind: 'sqlite', file: path.join('/srv/ledger', 'auth.sqlite') },
     });
+  });
+
+  it('keeps API keys in PostgreSQL when told (its own schema, shared by every host), which needs the PostgreSQL URL', () => {
+    const d = ok({
+      CRM_LEDGER_AUTH_STORE: 'postgres',
+      CRM_LEDGER_POSTGRES_URL: 'postgres://crm:secret@db:5432/crm',
+    });
+    expect(d.authStore).toMatchObject({
+      kind: 'postgres',
+      connectionString: 'postgres://crm:secret@db:5432/crm',
+    });
+    expect(loadServiceConfig({ CRM_LEDGER_AUTH_STORE: 'postgres' })).toEqual(
+      E.left([
+        expect.stringMatching(/^CRM_LEDGER_POSTGRES_URL: is required when CRM_LEDGER_AUTH_STORE=postgres/),
+      ]),
+    );
   });
 
   it('keeps customer keys in PostgreSQL when told (its own schema), which needs the PostgreSQL URL', () => {
@@ -52,7 +70,8 @@ describe('deployment choices from the environment', () => {
   it('picks EventStoreDB, PostgreSQL and Kafka when told, with their settings', () => {
     const d = ok({
       CRM_LEDGER_EVENT_STORE: 'eventstoredb',
-      CRM_LEDGER_EVENTSTOREDB_URL: 'esdb+discover://n1:2113,n2:2113?tls=true',
+      CRM_LEDGER_EVENTSTOREDB_URL: 'esdb://n1:2113,n2:2113?tls=true',
+      CRM_LEDGER_EVENTSTOREDB_STREAM_PREFIX: 'crmledger.',
       CRM_LEDGER_READ_MODEL_STORE: 'postgres',
       CRM_LEDGER_POSTGRES_URL: 'postgres://crm:secret@db:5432/crm',
       CRM_LEDGER_POSTGRES_SCHEMA: 'ledger_eu',
@@ -62,7 +81,8 @@ describe('deployment choices from the environment', () => {
     });
     expect(d.eventStore).toEqual({
       kind: 'eventstoredb',
-      connectionString: 'esdb+discover://n1:2113,n2:2113?tls=true',
+      connectionString: 'esdb://n1:2113,n2:2113?tls=true',
+      streamPrefix: 'crmledger.',
     });
     expect(d.readModel).toEqual({
       kind: 'postgres',
@@ -77,7 +97,7 @@ describe('deployment choices from the environment', () => {
       partitions: 24,
     });
     expect(describeDeployment(d)).toBe(
-      'event store EventStoreDB esdb+discover://n1:2113,n2:2113?tls=true; read models PostgreSQL postgres://crm:***@db:5432/crm schema ledger_eu; Kafka k1:9092,k2:9092',
+      'event store EventStoreDB esdb://n1:2113,n2:2113?tls=true; read models PostgreSQL postgres://crm:***@db:5432/crm schema ledger_eu; Kafka k1:9092,k2:9092',
     );
   });
 
@@ -111,6 +131,23 @@ describe('deployment choices from the environment', () => {
       ]),
     );
     expect(E.isRight(loadServiceConfig({ CRM_LEDGER_EVENTSTOREDB_URL: 'esdb://x:2113' }))).toBe(true);
+  });
+
+  it('refuses esdb+discover:// with several hosts (the client would gossip with the first only), with the form to write', () => {
+    const r = loadServiceConfig({
+      CRM_LEDGER_EVENTSTOREDB_URL: 'esdb+discover://n1:2113,n2:2113,n3:2113?tls=true',
+    });
+    expect(E.isLeft(r) && r.left.join('\n')).toMatch(
+      /CRM_LEDGER_EVENTSTOREDB_URL: lists several hosts after esdb\+discover:\/\/.*esdb:\/\/node1:2113,node2:2113,node3:2113/,
+    );
+    expect(
+      E.isRight(loadServiceConfig({ CRM_LEDGER_EVENTSTOREDB_URL: 'esdb+discover://cluster:2113' })),
+    ).toBe(true);
+    expect(
+      E.isRight(
+        loadServiceConfig({ CRM_LEDGER_EVENTSTOREDB_URL: 'esdb://n1:2113,n2:2113,n3:2113?tls=true' }),
+      ),
+    ).toBe(true);
   });
 
   it('never echoes a connection string that may hold a password', () => {

@@ -11,5 +11,19 @@ export interface CheckpointStore {
   load(name: string): Promise<GlobalPosition>;
   /** Records that `name` has handled everything up to `position`. Never moves backwards. */
   save(name: string, position: GlobalPosition): Promise<void>;
+  /**
+   * Takes the lock of `name` across processes, or answers `undefined` at once when another process holds it:
+   * one active consumer per checkpoint (the Kafka relay), the others wait as standbys and try again. The lock is
+   * freed by `release`, by `close`, and by the death of the holding process (so a standby takes over).
+   * Absent on stores that cannot lock.
+   */
+  tryLock?(name: string): Promise<CheckpointLock | undefined>;
   close(): Promise<void>;
+}
+
+/** A held checkpoint lock. */
+export interface CheckpointLock {
+  /** Aborted if the lock is lost without `release` (its database session died): stop at once. */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
 }

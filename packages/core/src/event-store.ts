@@ -60,6 +60,7 @@ export interface WrongExpectedRevision {
 /** An event id is already stored with different content, or a batch mixes stored and new events. */
 export interface IdempotencyConflict {
   readonly type: 'IdempotencyConflict';
+  /** The stored event the request collides with (for `partial_batch`: the first of the batch already stored). */
   readonly eventId: string;
   readonly streamName: string;
   readonly reason: 'different_content' | 'different_stream' | 'partial_batch';
@@ -159,4 +160,25 @@ export interface EventStore {
   positionAt(time: string): Promise<GlobalPosition>;
 
   close(): Promise<void>;
+
+  /**
+   * Optional: the state of the store's own subscriptions, for `/ready` and metrics, when the store keeps them
+   * alive itself (EventStoreDB: a subscription that lost its server retries forever and says so here).
+   */
+  subscriptionStatus?(): readonly SubscriptionHealth[];
+}
+
+/** What one subscription of a store is doing (see {@link EventStore.subscriptionStatus}). Times are ISO-8601. */
+export interface SubscriptionHealth {
+  readonly id: number;
+  readonly state: 'connecting' | 'catching-up' | 'live' | 'retrying';
+  /** When this state began; for `retrying`, when the first failure of the streak happened. */
+  readonly since: string;
+  /** The last global position handed to the consumer. */
+  readonly position: GlobalPosition;
+  /** Consecutive failures (0 unless retrying). */
+  readonly attempts: number;
+  readonly lastError?: string;
+  /** Records in the ledger's streams that are not crm-ledger events: skipped and counted. */
+  readonly foreignSkipped: number;
 }

@@ -2,7 +2,9 @@ import type { GlobalPosition } from './event-store.js';
 
 /**
  * The read-model store port: where projections keep the rows that analysts query (SQLite by default,
- * PostgreSQL as an alternative). Every implementation passes the read-model conformance suite.
+ * PostgreSQL as an alternative). Every implementation passes the read-model conformance suite
+ * (`@crm-ledger/readmodel-conformance`); the contract they share (cursor codec, typed errors and their guards,
+ * partitioned-rebuild options) is in `read-model-contract.ts`.
  *
  * Model:
  * - A projection (e.g. `service`) owns a set of tables ({@link ProjectionSpec}) and one checkpoint: the
@@ -15,8 +17,11 @@ import type { GlobalPosition } from './event-store.js';
  *   view or the new complete view, never a half-built one.
  * - Table and column names are plain SQL identifiers (`[a-z][a-z0-9_]*`), the same in every dialect, so the
  *   tables can be documented once for plain-SQL users. Queries always read `live` tables.
- * - Times are stored as text (ISO-8601 UTC normalised to milliseconds, `YYYY-MM-DDTHH:MM:SS.sssZ`, so
- *   they compare correctly as strings); money as integer minor units; booleans as integers 0/1.
+ * - Cells are the same in every dialect: times ISO-8601 UTC text normalised to milliseconds
+ *   (`YYYY-MM-DDTHH:MM:SS.sssZ`, so they compare correctly as strings), money integer minor units next to a
+ *   currency column, flags 0/1. A column's {@link ColumnType} says what it holds, so each dialect stores it in
+ *   the type its users expect (PostgreSQL: `timestamptz`, `boolean`; SQLite: text, integer) and gives the
+ *   same cells back.
  *
  * Expected failures of an I/O store are rare (the store is local or the process cannot work at all), so
  * methods reject their promise on failure (a bug or infrastructure failure, caught at the edge) rather than
@@ -40,6 +45,7 @@ export interface ReadModelStore {
    * Applies row changes of one or more projections and moves each one's checkpoint, all in ONE transaction.
    * Changes apply in order (a later upsert of the same key wins). A write whose checkpoint is not greater
    * than the stored one is rejected (the promise rejects and nothing is written): it would apply events twice.
+   * A write whose `expectedCheckpoint` is not the stored one rejects with `CheckpointMoved` (`isCheckpointMoved`).
    */
   apply(writes: readonly ProjectionWrite[]): Promise<void>;
 
@@ -73,7 +79,8 @@ export interface ReadModelStore {
 
   /**
    * A page of a live table: filters (AND), sort, keyset pagination. The primary key is appended to the sort
-   * so the order is total and the cursor stable across inserts.
+   * so the order is total and the cursor stable across inserts. A cursor this query did not write (tampered,
+   * or written for another table or sort) rejects with `InvalidCursor` (`isInvalidCursor`).
    */
   list(table: string, query: ListQuery): Promise<Page>;
 
@@ -115,8 +122,12 @@ export type Target = 'live' | 'shadow';
 export type CellValue = string | number | null;
 export type Row = Readonly<Record<string, CellValue>>;
 
-/** Column types common to every dialect: `integer` is 64-bit (money fits), `real` a double, `text` UTF-8. */
-export type ColumnType = 'text' | 'integer' | 'real';
+/**
+ * Column types common to every dialect: `integer` is 64-bit (money in minor units fits), `real` a double, `text`
+ * UTF-8; `timestamp` an instant (cells: ISO-8601 UTC text with milliseconds; SQLite TEXT, PostgreSQL
+ * `timestamptz`); `boolean` a flag (cells: 1 or 0; SQLite INTEGER, PostgreSQL `boolean`).
+ */
+export type ColumnType = 'text' | 'integer' | 'real' | 'timestamp' | 'boolean';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -157,7 +168,11 @@ export interface ProjectionWrite {
   readonly projection: string;
   readonly target?: Target;
   readonly changes: readonly RowChange[];
-  /** The global position of the last event these changes reflect. */
+  /**
+   * The global position of the last event these changes reflect: after the stored one, or equal to it when
+   * `expectedCheckpoint` is that same position (a write that applies no new event: a held customer caught up
+   * again, a retry asked).
+   */
   readonly checkpoint: GlobalPosition;
   /**
    * Optional optimistic check: the checkpoint the writer believes is stored. When given and different (a

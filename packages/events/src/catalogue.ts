@@ -26,6 +26,18 @@ import {
   UsageRecorded,
 } from './areas/success.js';
 import { FeedbackGiven, SurveyAnswered, TouchpointInteracted } from './areas/experience.js';
+import { EventVoided, ExchangeRateRecorded } from './areas/corrections.js';
+import {
+  ChurnRiskRose,
+  CustomerWentSilent,
+  DetractorAnswered,
+  ExpansionSuggested,
+  HealthBandChanged,
+  RenewalApproaching,
+  SignalAcknowledged,
+  SuccessCriterionOverdue,
+  TicketSlaBreached,
+} from './areas/signals.js';
 import type { EventDefinition } from './define.js';
 
 /** Every event type the ledger records, by name. The one source of truth for types, JSON Schema and OpenAPI. */
@@ -55,6 +67,17 @@ export const catalogue = {
   TouchpointInteracted,
   SurveyAnswered,
   FeedbackGiven,
+  EventVoided,
+  ExchangeRateRecorded,
+  HealthBandChanged,
+  CustomerWentSilent,
+  RenewalApproaching,
+  TicketSlaBreached,
+  DetractorAnswered,
+  SuccessCriterionOverdue,
+  ChurnRiskRose,
+  ExpansionSuggested,
+  SignalAcknowledged,
 } as const;
 
 export type Catalogue = typeof catalogue;

@@ -1,3 +1,4 @@
+export * from './classify.js';
 export * from './primitives.js';
 export * from './define.js';
 export * from './areas/relationship.js';
@@ -5,7 +6,12 @@ export * from './areas/revenue.js';
 export * from './areas/service.js';
 export * from './areas/success.js';
 export * from './areas/experience.js';
+export * from './areas/corrections.js';
+export * from './areas/signals.js';
+export * from './money.js';
 export * from './catalogue.js';
 export * from './envelope.js';
 export * from './parse.js';
 export * from './json-schema.js';
+export * from './schema-compat.js';
+export * from './record.js';

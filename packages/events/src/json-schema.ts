@@ -44,6 +44,9 @@ export function jsonSchemas(): JsonSchemaFile[] {
         area: def.area,
         pii: def.pii,
         file: fileName,
+        // how a consumer lifts this version's data to the next one (absent on the newest version)
+        // eslint-disable-next-line crm/no-plain-dictionary -- an empty spread: no key at all
+        ...(version < def.latestVersion ? { upcastToNext: def.older[version - 1]!.rules } : {}),
       });
     }
   }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { definitionOf } from './catalogue.js';
 import type { EventDefinition } from './define.js';
 import { RawEnvelope, type LedgerEvent } from './envelope.js';
+import { looksLikeEmail, looksLikePhone } from './primitives.js';
 
 /** One validation problem, in a stable JSON shape (what the HTTP API and the CLI show). */
 export interface ValidationIssue {
@@ -33,13 +34,54 @@ function schemaFor(def: EventDefinition, version: number): z.ZodType | undefined
 }
 
 /**
+ * Which customer ids the ledger accepts. The customer id is the Kafka message key and the `ce_subject` header of
+ * every event, published to every consumer and kept forever, so it must not be personal data:
+ * - `opaque` (default): an id that looks like an e-mail address or a phone number is refused;
+ * - `any`: every id the envelope schema allows (for a deployment whose customer ids are such, knowingly).
+ * Set with `CRM_LEDGER_CUSTOMER_ID_POLICY` (docs/configuration.md).
+ */
+export type CustomerIdPolicy = 'opaque' | 'any';
+export const CUSTOMER_ID_POLICIES: readonly CustomerIdPolicy[] = ['opaque', 'any'];
+
+export interface ValidateOptions {
+  /** Default `opaque`. */
+  readonly customerIds?: CustomerIdPolicy;
+}
+
+/** The issue of a customer id the policy refuses, if it does. */
+export function customerIdIssue(
+  customerId: string,
+  policy: CustomerIdPolicy = 'opaque',
+): ValidationIssue | undefined {
+  if (policy === 'any') return undefined;
+  const looks = looksLikeEmail(customerId)
+    ? 'an e-mail address'
+    : looksLikePhone(customerId)
+      ? 'a phone number'
+      : undefined;
+  if (looks === undefined) return undefined;
+  return {
+    path: ['customerId'],
+    code: 'personal_customer_id',
+    message:
+      `looks like ${looks}: the customer id is published as the Kafka message key and kept forever, so it must be ` +
+      'an opaque id (set CRM_LEDGER_CUSTOMER_ID_POLICY=any to accept such ids knowingly)',
+  };
+}
+
+/**
  * Validates an event as received, at the schema version it declares, without upcasting:
  * this is what the ledger stores (old versions are never rewritten).
  */
-export function validateEvent(input: unknown): E.Either<InvalidEvent, RawEnvelope> {
+export function validateEvent(
+  input: unknown,
+  options: ValidateOptions = {},
+): E.Either<InvalidEvent, RawEnvelope> {
   const envelope = RawEnvelope.safeParse(input);
   if (!envelope.success) return invalid(toIssues(envelope.error));
   const raw = envelope.data;
+  const idIssue = customerIdIssue(raw.customerId, options.customerIds);
+  if (idIssue !== undefined) return invalid([idIssue]);
   const def = definitionOf(raw.type);
   if (def === undefined) {
     return invalid([
@@ -134,8 +176,11 @@ export function upcast(raw: RawEnvelope): LedgerEvent | undefined {
 }
 
 /** Validates at the declared version, then upcasts to the newest: for data entering from outside. */
-export function parseEvent(input: unknown): E.Either<InvalidEvent, LedgerEvent> {
-  return E.flatMap(validateEvent(input), (raw) => {
+export function parseEvent(
+  input: unknown,
+  options: ValidateOptions = {},
+): E.Either<InvalidEvent, LedgerEvent> {
+  return E.flatMap(validateEvent(input, options), (raw) => {
     const event = upcast(raw);
     return event === undefined
       ? invalid([{ path: ['type'], code: 'unknown_event_type', message: `cannot upcast ${raw.type}` }])

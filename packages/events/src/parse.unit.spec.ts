@@ -49,7 +49,28 @@ describe('event catalogue', () => {
     if (E.isLeft(result)) expect(result.left.issues.map((i) => i.path.join('.'))).toContain('data.score');
   });
 
-  it('rejects unknown types, unknown versions and unknown envelope fields', () => {
+  it('accepts an instant with an offset and stores it in UTC; keeps a UTC instant as given', () => {
+    const withOffset = validateEvent({
+      ...base,
+      occurredAt: '2024-05-01T11:30:00+02:00',
+      type: 'FeatureAdopted',
+      schemaVersion: 1,
+      data: { feature: 'x' },
+    });
+    expect(E.isRight(withOffset) && withOffset.right.occurredAt).toBe('2024-05-01T09:30:00.000Z');
+    const behind = validateEvent({
+      ...base,
+      occurredAt: '2024-05-01T23:30:00-05:30',
+      type: 'FeatureAdopted',
+      schemaVersion: 1,
+      data: { feature: 'x' },
+    });
+    expect(E.isRight(behind) && behind.right.occurredAt).toBe('2024-05-02T05:00:00.000Z');
+    const utc = validateEvent({ ...base, type: 'FeatureAdopted', schemaVersion: 1, data: { feature: 'x' } });
+    expect(E.isRight(utc) && utc.right.occurredAt).toBe('2024-03-01T10:00:00Z');
+  });
+
+  it('rejects unknown types, unknown versions and unknown envelope fields; times without a zone', () => {
     const cases = [
       { ...base, type: 'Nope', schemaVersion: 1, data: {} },
       { ...base, type: 'FeatureAdopted', schemaVersion: 9, data: { feature: 'x' } },
@@ -57,7 +78,14 @@ describe('event catalogue', () => {
       { ...base, eventId: 'not-a-uuid', type: 'FeatureAdopted', schemaVersion: 1, data: { feature: 'x' } },
       {
         ...base,
-        occurredAt: '2024-03-01T10:00:00+02:00',
+        occurredAt: '2024-03-01T10:00:00',
+        type: 'FeatureAdopted',
+        schemaVersion: 1,
+        data: { feature: 'x' },
+      },
+      {
+        ...base,
+        occurredAt: '2024-03-01',
         type: 'FeatureAdopted',
         schemaVersion: 1,
         data: { feature: 'x' },

@@ -1,27 +1,102 @@
 import { z } from 'zod';
+import { markPersonal, notPersonal } from './classify.js';
 
-/** Identifiers chosen by the reporting systems (customer ids, order ids, ticket ids...). */
-export const Id = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/,
-    'letters, digits and . _ : @ - only, starting with a letter or digit',
-  );
-
-export const CustomerId = Id.describe(
-  'The customer this event belongs to; the key of its stream and of Kafka messages',
+/**
+ * Identifiers chosen by the reporting systems (order ids, ticket ids, agent ids...): opaque, never contact details.
+ * `@` is refused, so an e-mail address cannot be used as an identifier.
+ */
+export const Id = notPersonal(
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+      'an opaque identifier: letters, digits and . _ : - only, starting with a letter or digit (no e-mail address)',
+    ),
 );
 
-/** An instant in ISO-8601 UTC (`Z`), e.g. `2024-05-01T09:30:00Z` or with milliseconds. */
-export const Timestamp = z.iso.datetime({ offset: false });
+/**
+ * The customer id as the envelope's schema accepts it (`@` allowed, for deployments that opt in, see
+ * `CustomerIdPolicy`); by default `validateEvent` refuses one that looks like an e-mail address or a phone number,
+ * because it becomes the Kafka message key and the `ce_subject` header.
+ */
+export const CustomerId = notPersonal(
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/,
+      'letters, digits and . _ : @ - only, starting with a letter or digit',
+    )
+    .describe(
+      'The customer this event belongs to; the key of its stream and of Kafka messages (an opaque id)',
+    ),
+);
+
+/** Whether a customer id looks like an e-mail address (`local@domain`). */
+export function looksLikeEmail(id: string): boolean {
+  return /^[^@]+@[^@]+$/.test(id);
+}
+
+/** Whether a customer id looks like a phone number: 8 to 15 digits, with at most + ( ) . - between them. */
+export function looksLikePhone(id: string): boolean {
+  if (!/^\+?[0-9().-]+$/.test(id)) return false;
+  const digits = id.replace(/[^0-9]/g, '').length;
+  return digits >= 8 && digits <= 15;
+}
+
+/**
+ * The system that reported an event, as a URI-reference (RFC 3986): a name (`crm`, `shop.checkout`), a path
+ * (`imports/orders%202024.csv`) or a URI (`https://shop.example/orders`). No spaces, no `@`: it becomes the
+ * CloudEvents `ce_source` header, so it must not be a person's name or address.
+ */
+export const SourceRef = notPersonal(
+  z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(
+      /^(?:[A-Za-z0-9\-._~:/?#[\]!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/,
+      "a URI-reference: letters, digits, - . _ ~ : / ? # [ ] ! $ & ' ( ) * + , ; = and %XX escapes (no spaces, no @)",
+    ),
+);
+
+/**
+ * An instant in ISO-8601: UTC (`2024-05-01T09:30:00Z`, or with milliseconds) is kept as given; with an offset
+ * (`2024-05-01T11:30:00+02:00`) it is converted to UTC with milliseconds (`2024-05-01T09:30:00.000Z`) and the
+ * offset is not kept (docs/ingest.md). What the ledger stores and every view compares is always UTC.
+ */
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((t) => (t.endsWith('Z') ? t : new Date(t).toISOString()));
 
 /** A calendar date, `YYYY-MM-DD`. */
 export const CalendarDate = z.iso.date();
 
-/** Short human text (names of plans, features, courses). */
+/** Short human text, unclassified: declare a field with `ProductName` or `PersonalShortText`, never with this. */
 export const ShortText = z.string().min(1).max(200);
+
+/** Whether a text holds a run of 9 to 15 digits, possibly split by spaces, + ( ) . -: a phone number's shape. */
+export function containsPhoneNumber(text: string): boolean {
+  for (const run of text.match(/\+?[0-9][0-9 ().-]*[0-9]/g) ?? []) {
+    const digits = run.replace(/[^0-9]/g, '').length;
+    if (digits >= 9 && digits <= 15) return true;
+  }
+  return false;
+}
+
+/**
+ * Names from the company's own vocabulary (plans, courses): not personal. Refuses text shaped like an e-mail
+ * address or a phone number, the contact details that would otherwise slip into a published field.
+ */
+export const ProductName = notPersonal(
+  ShortText.refine((s) => !s.includes('@'), 'a product name, not an e-mail address').refine(
+    (s) => !containsPhoneNumber(s),
+    'a product name, not a phone number',
+  ),
+);
 /** Free text written by or about a person: treated as personal data. */
 export const FreeText = z.string().min(1).max(4000);
 /**
@@ -48,20 +123,26 @@ export const ENCRYPTED_FIELD_PREFIX = 'enc:v1:';
 export function personal<S extends z.ZodType<string>>(plaintext: S) {
   // A value that is neither is reported with the plaintext schema's message ("Invalid email address"), not
   // zod's generic "Invalid input" of a union: senders only ever send plaintext.
-  return z.union([plaintext, EncryptedField], {
-    error: (issue) => (issue.code === 'invalid_union' ? issue.errors[0]?.[0]?.message : undefined),
-  });
+  return markPersonal(
+    z.union([plaintext, EncryptedField], {
+      error: (issue) => (issue.code === 'invalid_union' ? issue.errors[0]?.[0]?.message : undefined),
+    }),
+  );
 }
 
 /** Free text as events carry it: plaintext before encryption, `enc:v1:...` once stored. */
 export const PersonalText = personal(FreeText);
+/** Short free text (reasons, descriptions, evidence, who asked): personal by default, like all free text. */
+export const PersonalShortText = personal(ShortText);
 
 /** A machine-readable label (category, touchpoint, feature key). */
-export const Slug = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits and _ . - only');
+export const Slug = notPersonal(
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits and _ . - only'),
+);
 
 /** ISO 4217 currency codes in circulation. */
 export const CURRENCIES = [

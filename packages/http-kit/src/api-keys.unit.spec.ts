@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { authenticate, generateApiKey, memoryApiKeyStore, sha256Hex } from './api-keys.js';
 
@@ -10,35 +11,28 @@ describe('API keys', () => {
     expect(record.hash).toBe(sha256Hex(key));
     expect(JSON.stringify(record)).not.toContain(key.slice(18));
     const store = memoryApiKeyStore([record]);
-    expect(await authenticate(store, key, 'append')).toEqual({ ok: true, key: record });
+    expect(await authenticate(store, key, 'append')).toEqual(E.right(record));
   });
 
   it('tells missing, unknown, tampered, revoked and under-scoped keys apart', async () => {
     const { key, record } = generateApiKey('reader', ['read'], now);
     const store = memoryApiKeyStore([record]);
-    expect(await authenticate(store, undefined, 'read')).toEqual({
-      ok: false,
-      failure: { type: 'MissingKey' },
-    });
-    expect(await authenticate(store, 'nope', 'read')).toEqual({ ok: false, failure: { type: 'UnknownKey' } });
+    expect(await authenticate(store, undefined, 'read')).toEqual(E.left({ type: 'MissingKey' }));
+    expect(await authenticate(store, 'nope', 'read')).toEqual(E.left({ type: 'UnknownKey' }));
     const tampered = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-    expect(await authenticate(store, tampered, 'read')).toEqual({
-      ok: false,
-      failure: { type: 'UnknownKey' },
-    });
-    expect(await authenticate(store, key, 'append')).toEqual({
-      ok: false,
-      failure: { type: 'MissingScope', scope: 'append', keyId: record.id },
-    });
+    expect(await authenticate(store, tampered, 'read')).toEqual(E.left({ type: 'UnknownKey' }));
+    expect(await authenticate(store, key, 'append')).toEqual(
+      E.left({ type: 'MissingScope', scope: 'append', keyId: record.id }),
+    );
     await store.revoke(record.id, now);
-    expect(await authenticate(store, key, 'read')).toEqual({ ok: false, failure: { type: 'UnknownKey' } });
+    expect(await authenticate(store, key, 'read')).toEqual(E.left({ type: 'UnknownKey' }));
   });
 
   it('lets admin keys do everything', async () => {
     const { key, record } = generateApiKey('root', ['admin'], now);
     const store = memoryApiKeyStore([record]);
     for (const scope of ['append', 'read', 'admin'] as const) {
-      expect((await authenticate(store, key, scope)).ok).toBe(true);
+      expect(E.isRight(await authenticate(store, key, scope))).toBe(true);
     }
   });
 });

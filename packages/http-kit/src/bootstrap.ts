@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyBaseLogger } from 'fastify';
 import { generateApiKey, type ApiKeyStore } from './api-keys.js';
 
-/** Where the data directory keeps API keys (hashes) and the first admin key (plain, mode 0600). */
+/**
+ * Where the data directory keeps API keys (hashes) and the contact access log (`auth.sqlite`), and the first
+ * admin key (plain, mode 0600).
+ */
 export const keyFiles = (dataDir: string) => ({
-  store: path.join(dataDir, 'api-keys.json'),
+  store: path.join(dataDir, 'auth.sqlite'),
   adminKey: path.join(dataDir, 'admin.key'),
 });
 
@@ -22,37 +24,16 @@ export async function ensureAdminKey(
   if ((await keys.list()).length > 0) return undefined;
   const { key, record } = generateApiKey('admin (first start)', ['admin'], now);
   mkdirSync(path.dirname(adminKeyFile), { recursive: true });
-  if (existsSync(adminKeyFile)) chmodSync(adminKeyFile, 0o600);
-  writeFileSync(adminKeyFile, key + '\n', { mode: 0o600 });
-  chmodSync(adminKeyFile, 0o600);
-  await keys.add(record);
+  // written aside first: the key is never stored without its file, nor the file kept without its key
+  const pending = `${adminKeyFile}.${process.pid}.pending`;
+  writeFileSync(pending, key + '\n', { mode: 0o600 });
+  chmodSync(pending, 0o600);
+  try {
+    // another process (on this host or another sharing the store) may have created the first key meanwhile
+    if (!(await keys.addIfEmpty(record))) return undefined;
+    renameSync(pending, adminKeyFile);
+  } finally {
+    if (existsSync(pending)) unlinkSync(pending);
+  }
   return adminKeyFile;
-}
-
-/**
- * Runs `stop` once on SIGINT/SIGTERM: the server stops accepting, in-flight requests (and their
- * appends) finish, then the store closes. A second signal exits at once.
- */
-export function onShutdownSignal(logger: FastifyBaseLogger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    stop().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { generateApiKey, memoryApiKeyStore } from './api-keys.js';
 import { requireScope } from './auth.js';
 import { ErrorBody } from './errors.js';
-import { createHttpServer } from './server.js';
+import { createHttpServer, operationIdOf } from './server.js';
 
 async function app(ready: () => Promise<string | undefined> = () => Promise.resolve(undefined)) {
   const { key, record } = generateApiKey('t', ['read'], '2024-01-01T00:00:00Z');
@@ -78,6 +78,24 @@ describe('createHttpServer', () => {
     expect((await a.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
 
+  it('answers 200 degraded with the reason while a part is retrying, 503 when a check fails', async () => {
+    let reason: string | undefined = 'projector: retrying since 2026-01-01T00:00:00.000Z (3 attempts)';
+    const a = await createHttpServer({
+      logger: pino({ level: 'silent' }),
+      title: 't',
+      version: '1',
+      degraded: () => Promise.resolve(reason === undefined ? undefined : { reason, count: 0 }),
+    });
+    await a.ready();
+    const res = await a.inject({ method: 'GET', url: '/ready' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'degraded', reason, count: 0 });
+    reason = undefined;
+    expect((await a.inject({ method: 'GET', url: '/ready' })).json()).toEqual({ status: 'ready' });
+    const { a: down } = await app(() => Promise.resolve('store down'));
+    expect((await down.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(503);
+  });
+
   it('publishes an OpenAPI document of its routes', async () => {
     const { a } = await app();
     const doc = (await a.inject({ method: 'GET', url: '/openapi.json' })).json<{
@@ -86,5 +104,31 @@ describe('createHttpServer', () => {
     }>();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toContain('/echo');
+  });
+
+  it('names a server and gives every operation a unique camelCase operationId', async () => {
+    const { a } = await app();
+    const doc = (await a.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      servers: { url: string }[];
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    }>();
+    expect(doc.servers).toEqual([{ url: '/', description: 'the host that serves this document' }]);
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
+    expect(ids.every((id) => id !== undefined && /^[a-z][A-Za-z0-9]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths['/echo']?.['post']?.operationId).toBe('postEcho');
+    expect(operationIdOf('GET', '/v1/customers/:customerId/clv')).toBe('getV1CustomersByCustomerIdClv');
+    const served = await createHttpServer({
+      logger: pino({ level: 'silent' }),
+      title: 't',
+      version: '1',
+      publicUrl: 'https://crm.example.com',
+    });
+    served.get('/named', { schema: { operationId: 'readNamed' } }, () => ({}));
+    await served.ready();
+    expect(served.swagger()).toMatchObject({
+      servers: [{ url: 'https://crm.example.com' }],
+      paths: { '/named': { get: { operationId: 'readNamed' } } },
+    });
   });
 });

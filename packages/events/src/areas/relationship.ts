@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { defineEvent } from '../define.js';
-import { AcquisitionChannel, personal, ShortText, Segment } from '../primitives.js';
+import { notPersonal } from '../classify.js';
+import { AcquisitionChannel, personal, PersonalShortText, Segment } from '../primitives.js';
 
 const PersonalName = personal(z.string().min(1).max(200));
 const Email = personal(z.email().max(254));
 const Phone = personal(
   z.string().regex(/^\+?[0-9 ()-]{4,32}$/, 'a phone number: digits, spaces, ( ) - and an optional leading +'),
 );
-const Country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code');
+const Country = notPersonal(z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code'));
 
 export const CustomerRegistered = defineEvent({
   type: 'CustomerRegistered',
@@ -19,10 +20,9 @@ export const CustomerRegistered = defineEvent({
     name: PersonalName.optional(),
     email: Email.optional(),
     phone: Phone.optional(),
-    companyName: ShortText.optional(),
+    companyName: PersonalShortText.optional(),
     country: Country.optional(),
   }),
-  pii: ['name', 'email', 'phone'],
 });
 
 export const CustomerProfileUpdated = defineEvent({
@@ -34,12 +34,11 @@ export const CustomerProfileUpdated = defineEvent({
       name: PersonalName.optional(),
       email: Email.optional(),
       phone: Phone.optional(),
-      companyName: ShortText.optional(),
+      companyName: PersonalShortText.optional(),
       country: Country.optional(),
       segment: Segment.optional(),
     })
     .refine((d) => Object.keys(d).length > 0, 'at least one field must change'),
-  pii: ['name', 'email', 'phone'],
 });
 
 export const CustomerErased = defineEvent({
@@ -48,6 +47,6 @@ export const CustomerErased = defineEvent({
   description: "The customer's personal data must be forgotten (right to erasure): their key is destroyed",
   latest: z.strictObject({
     reason: z.enum(['customer_request', 'retention_policy', 'legal_order']),
-    requestedBy: ShortText.optional(),
+    requestedBy: PersonalShortText.optional(),
   }),
 });

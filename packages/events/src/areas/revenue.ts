@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../define.js';
-import { CalendarDate, Channel, Id, Money, ShortText } from '../primitives.js';
+import { CalendarDate, Channel, Id, Money, PersonalShortText, ProductName } from '../primitives.js';
 
 export const PurchaseMade = defineEvent({
   type: 'PurchaseMade',
@@ -22,7 +22,7 @@ export const RefundIssued = defineEvent({
     refundId: Id,
     orderId: Id,
     amount: Money,
-    reason: ShortText.optional(),
+    reason: PersonalShortText.optional(),
   }),
 });
 
@@ -34,7 +34,7 @@ export const SubscriptionStarted = defineEvent({
   description: 'A subscription began: plan, MRR, term and first renewal date',
   latest: z.strictObject({
     subscriptionId: Id,
-    plan: ShortText,
+    plan: ProductName,
     mrr: Mrr,
     termMonths: z.int().min(1).max(120),
     renewalDate: CalendarDate,
@@ -60,8 +60,8 @@ export const SubscriptionExpanded = defineEvent({
   latest: z.strictObject({
     subscriptionId: Id,
     mrr: Mrr,
-    plan: ShortText.optional(),
-    reason: ShortText.optional(),
+    plan: ProductName.optional(),
+    reason: PersonalShortText.optional(),
   }),
 });
 
@@ -72,8 +72,8 @@ export const SubscriptionContracted = defineEvent({
   latest: z.strictObject({
     subscriptionId: Id,
     mrr: Mrr,
-    plan: ShortText.optional(),
-    reason: ShortText.optional(),
+    plan: ProductName.optional(),
+    reason: PersonalShortText.optional(),
   }),
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent, olderVersion } from '../define.js';
-import { Channel, PersonalText, Id, Priority, ShortText, Slug } from '../primitives.js';
+import { Channel, PersonalShortText, PersonalText, Id, Priority, Slug } from '../primitives.js';
 
 /** The targets a ticket is measured against. */
 export const SlaPolicy = z
@@ -26,8 +26,7 @@ export const TicketOpened = defineEvent({
   description: 'A support ticket was opened: channel, contact driver (category), priority and SLA policy',
   latest: TicketOpenedV1.extend({ priority: Priority }),
   // Version 1 had no priority: such tickets were all handled as normal priority.
-  older: [olderVersion(TicketOpenedV1, (d) => ({ ...d, priority: 'normal' as const }))],
-  pii: ['subject'],
+  older: [olderVersion(TicketOpenedV1, [{ op: 'default', field: 'priority', value: 'normal' }])],
 });
 
 export const TicketReplied = defineEvent({
@@ -41,14 +40,17 @@ export const TicketReplied = defineEvent({
     channel: Channel.optional(),
     body: PersonalText.optional(),
   }),
-  pii: ['body'],
 });
 
 export const TicketEscalated = defineEvent({
   type: 'TicketEscalated',
   area: 'service',
   description: 'A ticket was escalated to a higher support tier',
-  latest: z.strictObject({ ticketId: Id, toTier: z.int().min(2).max(5), reason: ShortText.optional() }),
+  latest: z.strictObject({
+    ticketId: Id,
+    toTier: z.int().min(2).max(5),
+    reason: PersonalShortText.optional(),
+  }),
 });
 
 export const TicketResolved = defineEvent({
@@ -66,5 +68,5 @@ export const TicketReopened = defineEvent({
   type: 'TicketReopened',
   area: 'service',
   description: 'A resolved ticket was reopened: the problem was not solved',
-  latest: z.strictObject({ ticketId: Id, reason: ShortText.optional() }),
+  latest: z.strictObject({ ticketId: Id, reason: PersonalShortText.optional() }),
 });

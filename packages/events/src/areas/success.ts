@@ -1,19 +1,28 @@
 import { z } from 'zod';
 import { defineEvent } from '../define.js';
-import { CalendarDate, Channel, PersonalText, Id, ShortText, Slug, Timestamp } from '../primitives.js';
+import {
+  CalendarDate,
+  Channel,
+  PersonalShortText,
+  PersonalText,
+  Id,
+  ProductName,
+  Slug,
+  Timestamp,
+} from '../primitives.js';
 
 export const SuccessCriterionDefined = defineEvent({
   type: 'SuccessCriterionDefined',
   area: 'success',
   description: 'An outcome the customer wants to reach with the product, with a target date',
-  latest: z.strictObject({ criterionId: Id, description: ShortText, targetDate: CalendarDate }),
+  latest: z.strictObject({ criterionId: Id, description: PersonalShortText, targetDate: CalendarDate }),
 });
 
 export const OutcomeAchieved = defineEvent({
   type: 'OutcomeAchieved',
   area: 'success',
   description: 'The customer reached one of their success criteria',
-  latest: z.strictObject({ criterionId: Id, evidence: ShortText.optional() }),
+  latest: z.strictObject({ criterionId: Id, evidence: PersonalShortText.optional() }),
 });
 
 export const ONBOARDING_MILESTONES = [
@@ -61,7 +70,7 @@ export const TrainingCompleted = defineEvent({
   type: 'TrainingCompleted',
   area: 'success',
   description: 'The customer completed a training course',
-  latest: z.strictObject({ course: ShortText, attendees: z.int().min(1).max(100_000).optional() }),
+  latest: z.strictObject({ course: ProductName, attendees: z.int().min(1).max(100_000).optional() }),
 });
 
 export const OUTREACH_KINDS = [
@@ -83,5 +92,4 @@ export const OutreachMade = defineEvent({
     channel: Channel,
     note: PersonalText.optional(),
   }),
-  pii: ['note'],
 });
