@@ -1,11 +1,13 @@
 import {
   DigestFolder,
   GENESIS_LINK,
+  retryForever,
   systemClock,
   type Clock,
   type DigestStore,
   type EventStore,
   type LedgerDigest,
+  type StatusBoard,
 } from '@crm-ledger/core';
 
 /** Events per digest unless told otherwise. */
@@ -83,7 +85,9 @@ export class LedgerNotary {
   /**
    * Runs until `signal` aborts: catches up at once (tail included), then looks every `pollMs` (default 5 s)
    * for full intervals of `every` events, and covers the tail at least every `tailMs` (default one minute).
-   * A failed round is reported to `onError` and tried again at the next tick.
+   * A round that failed transiently (the store or digest store unreachable, busy) is reported to `onError` and
+   * tried again after a capped, jittered backoff (shown on `status` as retrying), forever; a bug or a
+   * permanent error marks the notary failed and rejects.
    */
   async run(options: {
     readonly signal: AbortSignal;
@@ -91,23 +95,31 @@ export class LedgerNotary {
     readonly tailMs?: number;
     readonly onDigests?: (digests: readonly LedgerDigest[]) => void;
     readonly onError?: (error: unknown) => void;
+    readonly status?: StatusBoard;
   }): Promise<void> {
     const pollMs = options.pollMs ?? 5_000;
     const tailMs = options.tailMs ?? 60_000;
     let lastTail = Number.NEGATIVE_INFINITY;
-    while (!options.signal.aborted) {
-      const now = Date.now();
-      const tail = now - lastTail >= tailMs;
-      try {
-        const recorded = await this.notarise({ tail });
-        if (tail) lastTail = now;
-        if (recorded.length > 0) options.onDigests?.(recorded);
-      } catch (error) {
-        if (options.signal.aborted) return;
-        options.onError?.(error);
-      }
-      await sleep(pollMs, options.signal);
-    }
+    await retryForever(
+      async ({ healthy }) => {
+        while (!options.signal.aborted) {
+          const now = Date.now();
+          const tail = now - lastTail >= tailMs;
+          const recorded = await this.notarise({ tail });
+          healthy();
+          if (tail) lastTail = now;
+          if (recorded.length > 0) options.onDigests?.(recorded);
+          await sleep(pollMs, options.signal);
+        }
+      },
+      {
+        name: 'notary',
+        signal: options.signal,
+        initialDelayMs: Math.min(pollMs, 1_000),
+        ...(options.status === undefined ? {} : { status: options.status }),
+        onRetry: (error) => options.onError?.(error),
+      },
+    );
   }
 }
 

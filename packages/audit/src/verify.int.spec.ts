@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_LINK, chainLink, fixedClock } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
-import { openSqliteDigestStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteDigestStore, openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { exportDigest, parseExportedDigest } from './exported-digest.js';
 import { LedgerNotary } from './notary.js';

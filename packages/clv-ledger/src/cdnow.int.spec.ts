@@ -13,8 +13,8 @@ import { fixedClock } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { cdnowSample, createPurchaseCsvParser, parseSource } from '@crm-ledger/importers';
 import { customerViewsAsOf } from '@crm-ledger/projector';
-import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { fitClvFromStore } from './from-store.js';
 import { fitClvOnSummaries, type ClvFitRecord } from './fit.js';
 import { writeClvToReadModel } from './read-model.js';
@@ -79,7 +79,7 @@ describe.runIf(cdnowDir !== undefined)(
         const rows: ValueCustomerRow[] = [];
         for (const customerId of byCustomer.keys()) {
           const views = await customerViewsAsOf(store, customerId, {
-            occurredBefore: '1997-09-30T23:59:59.999Z',
+            asOf: '1997-09-30T23:59:59.999Z',
           });
           if (E.isLeft(views)) throw new Error(views.left);
           rows.push(...(views.right.views.value.value_customers ?? []));

@@ -10,6 +10,7 @@ import {
   type GammaGammaParams,
   type RfmValueSummary,
 } from '@crm-ledger/clv';
+import { minorUnitDigits } from '@crm-ledger/events';
 import type { PurchaseDaysTally } from './purchase-days.js';
 
 export interface ClvFitOptions {
@@ -19,7 +20,10 @@ export interface ClvFitOptions {
   readonly daysPerUnit?: number;
   /** The one currency the spend model is fitted in (purchases in others are counted and left out). */
   readonly currency: string;
-  /** Minor units per major unit of `currency` (default 100): spend parameters are in major units. */
+  /**
+   * Minor units per major unit of `currency` (default: from its ISO 4217 exponent, 100 for USD, 1 for JPY,
+   * 1000 for BHD): spend parameters are in major units.
+   */
   readonly minorPerMajor?: number;
   readonly bgNbd?: BgNbdFitOptions;
   readonly gammaGamma?: GammaGammaFitOptions;
@@ -53,13 +57,17 @@ export interface ClvFitRecord {
   readonly data: FitDataSource;
 }
 
+/** Minor units per major unit: as given, or from the currency's ISO 4217 exponent. */
+export const minorPerMajorOf = (o: Pick<ClvFitOptions, 'minorPerMajor' | 'currency'>): number =>
+  o.minorPerMajor ?? 10 ** minorUnitDigits(o.currency);
+
 /** The customers' summaries at the window end, keyed by customer id, spend in major units. */
 export function summarise(
   tally: PurchaseDaysTally,
-  options: Pick<ClvFitOptions, 'observationEnd' | 'daysPerUnit' | 'minorPerMajor'>,
+  options: Pick<ClvFitOptions, 'observationEnd' | 'daysPerUnit' | 'minorPerMajor' | 'currency'>,
 ): E.Either<FitError, Map<string, RfmValueSummary>> {
   const window = { observationEnd: options.observationEnd, daysPerUnit: options.daysPerUnit ?? 7 };
-  const perMajor = options.minorPerMajor ?? 100;
+  const perMajor = minorPerMajorOf(options);
   const out = new Map<string, RfmValueSummary>();
   for (const [customerId, days] of tally.byCustomer) {
     const s = rfmFromDayRevenue(days, window);
@@ -109,7 +117,7 @@ export function fitClvOnSummaries(
       daysPerUnit: options.daysPerUnit ?? 7,
     },
     currency: options.currency,
-    minorPerMajor: options.minorPerMajor ?? 100,
+    minorPerMajor: minorPerMajorOf(options),
     bgNbd: {
       params: bg.right.params,
       logLikelihood: bg.right.logLikelihood,

@@ -8,3 +8,4 @@ export * from './subscriptions.js';
 export * from './read-model.js';
 export * from './refit.js';
 export * from './simulated-history.js';
+export * from './refit-attempts.js';

@@ -1,3 +1,4 @@
+import { emptyRecord } from '@crm-ledger/events';
 import type { LedgerEvent } from '@crm-ledger/events';
 
 /** Per customer: revenue (minor units) per UTC purchase day, `YYYY-MM-DD`. */
@@ -43,7 +44,7 @@ export function addToTally(
   tally.purchases++;
   let days = tally.byCustomer.get(event.customerId);
   if (days === undefined) {
-    days = {};
+    days = emptyRecord<number>();
     tally.byCustomer.set(event.customerId, days);
   }
   days[day] = (days[day] ?? 0) + event.data.amount.amountMinor;

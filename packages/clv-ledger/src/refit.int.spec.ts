@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '@crm-ledger/core';
-import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
-import { ClvRefitScheduler, dayBefore, refitDecision, type RefitLog } from './refit.js';
+import type { Clock, Logger } from '@crm-ledger/core';
+import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
+import { ClvRefitScheduler, dayBefore, refitDecision } from './refit.js';
 import { appendSimulatedPurchases } from './simulated-history.js';
 
 const H = 3_600_000;
@@ -65,10 +65,11 @@ function manualTimer() {
   };
 }
 
-function recordingLog(): RefitLog & { lines: { level: string; message: string }[] } {
+function recordingLog(): Logger & { lines: { level: string; message: string }[] } {
   const lines: { level: string; message: string }[] = [];
   return {
     lines,
+    debug: () => undefined,
     info: (_f, message) => lines.push({ level: 'info', message }),
     warn: (_f, message) => lines.push({ level: 'warn', message }),
     error: (_f, message) => lines.push({ level: 'error', message }),
@@ -96,7 +97,7 @@ describe('ClvRefitScheduler over a real SQLite store and read model', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const scheduler = (clock: Clock, timer: ReturnType<typeof manualTimer>, log: RefitLog, everyHours = 24) =>
+  const scheduler = (clock: Clock, timer: ReturnType<typeof manualTimer>, log: Logger, everyHours = 24) =>
     new ClvRefitScheduler({ store, readModel, clock, timer, log, everyHours, fit: { currency: 'USD' } });
 
   it('fits at start when no fit exists, then every 24 hours, without real waiting', async () => {

@@ -1,8 +1,17 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { Clock, EventStore, ReadModelStore } from '@crm-ledger/core';
+import {
+  backoffDelay,
+  isTransientError,
+  type Clock,
+  type EventStore,
+  type Logger,
+  type ReadModelStore,
+  type StatusBoard,
+} from '@crm-ledger/core';
 import { fitClvFromStore, type ClvFromStoreError } from './from-store.js';
 import type { ClvFitOptions, ClvFitRecord } from './fit.js';
 import { clvReadModelSpec, writeClvToReadModel } from './read-model.js';
+import { describeRefusal, recordRefitAttempt, type RefitAttempt } from './refit-attempts.js';
 import type { ScoreOptions } from './score.js';
 
 const HOUR_MS = 3_600_000;
@@ -47,23 +56,19 @@ export interface RefitTimer {
   clear(handle: unknown): void;
 }
 
-export interface RefitLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
 export interface ClvRefitSchedulerOptions {
   readonly store: EventStore;
   readonly readModel: ReadModelStore;
   readonly clock: Clock;
   readonly timer: RefitTimer;
-  readonly log: RefitLog;
+  readonly log: Logger;
   /** Hours between fits; 0 = off. */
   readonly everyHours: number;
   /** The fit options except the window end (the day before each run). */
   readonly fit: Omit<ClvFitOptions, 'observationEnd'>;
   readonly score?: ScoreOptions;
+  /** Where the schedule reports running / retrying / failed (`/ready`, `/status`). */
+  readonly status?: StatusBoard;
   /** Called after a fit was written to the read model (e.g. to keep `clv/latest.json`). */
   readonly onFitted?: (record: ClvFitRecord) => void;
 }
@@ -86,6 +91,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 export class ClvRefitScheduler {
   private handle: unknown = undefined;
   private stopped = false;
+  private failures = 0;
+  private failingSince: string | undefined;
   private running: Promise<RefitOutcome> | undefined;
 
   constructor(private readonly o: ClvRefitSchedulerOptions) {}
@@ -100,10 +107,42 @@ export class ClvRefitScheduler {
 
   /** Decides, fits if due, and schedules the next step. Resolves with what it did. */
   async step(): Promise<RefitOutcome> {
-    const outcome = await this.decideAndRun().catch((err: unknown): RefitOutcome => {
-      this.o.log.error({ err }, 'CLV refit failed unexpectedly');
-      return { kind: 'waiting', ms: this.o.everyHours * HOUR_MS };
-    });
+    const outcome = await this.decideAndRun().then(
+      (o): RefitOutcome => {
+        this.failures = 0;
+        this.o.status?.set('clv-refit', { state: 'running' });
+        return o;
+      },
+      (err: unknown): RefitOutcome => {
+        if (isTransientError(err)) {
+          // The read model or the store is unreachable for now: try again soon (capped, jittered backoff),
+          // not a whole period later.
+          this.failures++;
+          this.failingSince ??= this.o.clock.now();
+          const ms = backoffDelay(this.failures, 1_000, 5 * 60_000, Math.random);
+          this.o.status?.set('clv-refit', {
+            state: 'retrying',
+            since: this.failingSince,
+            attempts: this.failures,
+            lastError: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+            nextAttemptAt: new Date(Date.parse(this.o.clock.now()) + ms).toISOString(),
+          });
+          this.o.log.warn(
+            { err, attempts: this.failures, delayMs: ms },
+            'CLV refit: transient failure, retrying',
+          );
+          return { kind: 'waiting', ms };
+        }
+        this.o.log.error({ err }, 'CLV refit failed unexpectedly');
+        this.o.status?.set('clv-refit', {
+          state: 'failed',
+          at: this.o.clock.now(),
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        });
+        return { kind: 'waiting', ms: this.o.everyHours * HOUR_MS };
+      },
+    );
+    if (outcome.kind !== 'waiting' || this.failures === 0) this.failingSince = undefined;
     if (!this.stopped && outcome.kind !== 'off') {
       const ms = outcome.kind === 'waiting' ? outcome.ms : this.o.everyHours * HOUR_MS;
       this.handle = this.o.timer.set(() => void this.runStep(), Math.min(ms, MAX_TIMER_MS));
@@ -131,6 +170,16 @@ export class ClvRefitScheduler {
     return p;
   }
 
+  /**
+   * Records the attempt in the read model (`clv_refit_attempts`) for the query API of every process. A failure
+   * to record is logged, not thrown: the attempt itself is over.
+   */
+  private async record(attempt: RefitAttempt): Promise<void> {
+    await recordRefitAttempt(this.o.readModel, attempt).catch((err: unknown) =>
+      this.o.log.warn({ err }, 'CLV refit: could not record the attempt in the read model'),
+    );
+  }
+
   private async decideAndRun(): Promise<RefitOutcome> {
     const now = this.o.clock.now();
     const decision = refitDecision({
@@ -152,6 +201,12 @@ export class ClvRefitScheduler {
         { reason: decision.reason, error: fit.left.type },
         'CLV refit skipped: the data cannot support a fit',
       );
+      await this.record({
+        at: now,
+        outcome: 'refused',
+        reason: fit.left.type,
+        detail: describeRefusal(fit.left),
+      });
       return { kind: 'failed', error: fit.left };
     }
     const written = await writeClvToReadModel(
@@ -162,6 +217,7 @@ export class ClvRefitScheduler {
       this.o.score,
     );
     this.o.onFitted?.(fit.right.record);
+    await this.record({ at: now, outcome: 'fitted' });
     this.o.log.info(
       { reason: decision.reason, fittedAt: fit.right.record.fittedAt, customers: written.customers },
       'CLV refitted',

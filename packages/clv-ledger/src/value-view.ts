@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { minorUnitDigits } from '@crm-ledger/events';
 import type { FitDataSource } from './fit.js';
 import {
   rfmFromPurchaseFacts,
@@ -68,9 +69,11 @@ export function summaryOfValueRow(
 }
 
 /**
- * Every customer's summary from value-view rows computed over the window, in `currency` only (the view keeps
- * one currency per customer; customers in another are left out and counted), with the data window start
- * and what went in, ready for `fitClvOnSummaries`.
+ * Every customer's summary from value-view rows computed over the window, in `currency` only (rows in another
+ * currency are left out and counted), with the data window start and what went in, ready for
+ * `fitClvOnSummaries`. Give it `value_currencies` rows (one per customer and currency: every customer who paid
+ * in `currency`), or `value_customers` rows (each customer's main currency only). Spend is divided by
+ * `minorPerMajor`, by default from the currency's ISO 4217 exponent.
  */
 export function summariesFromValueRows(
   rows: Iterable<ValueCustomerRow>,
@@ -96,7 +99,11 @@ export function summariesFromValueRows(
       otherCurrency += typeof row.orders === 'number' ? row.orders : 0;
       continue;
     }
-    const s = summaryOfValueRow(row, window, options.minorPerMajor);
+    const s = summaryOfValueRow(
+      row,
+      window,
+      options.minorPerMajor ?? 10 ** minorUnitDigits(options.currency),
+    );
     if (E.isLeft(s)) return E.left({ ...s.left, field: `${row.customer_id}.${s.left.field}` });
     if (s.right === undefined) continue;
     summaries.set(row.customer_id, s.right);

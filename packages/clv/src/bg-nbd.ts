@@ -36,6 +36,31 @@ export interface BgNbdFitOptions {
 /** Parameters outside [1e-8, 1e8] mean the likelihood ran off to a boundary: the data do not pin the model. */
 const PARAM_MIN = 1e-8;
 const PARAM_MAX = 1e8;
+/**
+ * Shape parameters past this make a mixing distribution a point mass for any practical purpose (the standard
+ * deviation of a Beta(a, b) is below 0.5/sqrt(a+b+1), under 0.5% of its range). CDNOW's fit has a + b = 3.2.
+ */
+export const CONCENTRATION_LIMIT = 1e4;
+
+/**
+ * Why a BG/NBD optimum sits on the boundary of the parameter space, or undefined when it does not: the Beta of
+ * the dropout probabilities or the Gamma of the purchase rates collapsed to one value.
+ */
+export function bgNbdBoundary(p: BgNbdParams): string | undefined {
+  if (p.a + p.b > CONCENTRATION_LIMIT)
+    return (
+      `every customer gets the same dropout probability (${(p.a / (p.a + p.b)).toPrecision(3)} after each purchase; ` +
+      `a = ${p.a.toPrecision(3)}, b = ${p.b.toPrecision(3)} are not identified separately): the purchases do not ` +
+      'tell customers who lapsed from customers still buying, e.g. a window too short for anyone to lapse, or one ' +
+      'that ends long after the last recorded purchase'
+    );
+  if (p.r > CONCENTRATION_LIMIT)
+    return (
+      `every customer gets the same purchase rate (r = ${p.r.toPrecision(3)}, alpha = ${p.alpha.toPrecision(3)} ` +
+      'are not identified separately): the data show no heterogeneity in how often customers buy'
+    );
+  return undefined;
+}
 
 /** Customer columns, checked once; the likelihood loops over typed arrays. */
 interface Columns {
@@ -152,6 +177,14 @@ export function fitBgNbd(
   const objective = (v: readonly number[]): number => -logLikelihoodOf(cols, fromLog(v)) / cols.n;
   const result = nelderMead(objective, x0, options.optimiser);
   const params = fromLog(result.x);
+  const boundary = bgNbdBoundary(params);
+  if (boundary !== undefined)
+    return E.left({
+      type: 'NotIdentified',
+      model: 'bg-nbd',
+      evaluations: result.evaluations,
+      reason: boundary,
+    });
   if (!result.converged)
     return E.left({
       type: 'NotConverged',

@@ -222,9 +222,9 @@ describe('errors are data', () => {
       E.left({ type: 'NotConverged', model: 'bg-nbd' }),
     );
   });
-  it('reports a degenerate optimum when the data do not identify the model', () => {
+  it('reports a boundary optimum (NotIdentified) when the data do not identify the model', () => {
     // Every customer buys exactly at the same pace and nobody looks dead: the dropout rate runs to 0.
     const rows = Array.from({ length: 40 }, () => ({ frequency: 5, recency: 10, T: 10 }));
-    expect(fitBgNbd(rows)).toMatchObject(E.left({ type: 'NotConverged', model: 'bg-nbd' }));
+    expect(fitBgNbd(rows)).toMatchObject(E.left({ type: 'NotIdentified', model: 'bg-nbd' }));
   });
 });

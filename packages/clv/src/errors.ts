@@ -35,6 +35,18 @@ export interface NotConverged {
   readonly message: string;
 }
 
+/**
+ * The likelihood is highest at the edge of the parameter space: a mixing distribution collapsed to one value (a
+ * Beta or Gamma whose shape parameters run off to infinity), so its parameters are not identified separately and
+ * the fit would predict as if every customer were alike. `reason` says which, in words an analyst can act on.
+ */
+export interface NotIdentified {
+  readonly type: 'NotIdentified';
+  readonly model: ClvModel;
+  readonly evaluations: number;
+  readonly reason: string;
+}
+
 /** The Gaussian hypergeometric series did not converge within its term limit (argument too close to 1). */
 export interface SeriesNotConverged {
   readonly type: 'SeriesNotConverged';
@@ -42,6 +54,6 @@ export interface SeriesNotConverged {
   readonly z: number;
 }
 
-export type FitError = InvalidInput | TooFewCustomers | NoRepeatBuyers | NotConverged;
+export type FitError = InvalidInput | TooFewCustomers | NoRepeatBuyers | NotConverged | NotIdentified;
 export type PredictError = InvalidInput | SeriesNotConverged;
 export type ClvError = FitError | PredictError;

@@ -1,3 +1,4 @@
+import { CONCENTRATION_LIMIT } from './bg-nbd.js';
 import * as E from 'fp-ts/lib/Either.js';
 import type { FitError, InvalidInput } from './errors.js';
 import { nelderMead, type NelderMeadOptions } from './nelder-mead.js';
@@ -124,6 +125,19 @@ export function fitGammaGamma(
     options.optimiser,
   );
   const params = { p: Math.exp(result.x[0]!), q: Math.exp(result.x[1]!), v: Math.exp(result.x[2]!) };
+  // q and v running off together: the Gamma of the customers' spend scales collapsed to one value (everyone
+  // spends alike); p running off: each customer's spend per transaction no longer varies.
+  if (params.q > CONCENTRATION_LIMIT || params.p > CONCENTRATION_LIMIT)
+    return E.left({
+      type: 'NotIdentified',
+      model: 'gamma-gamma',
+      evaluations: result.evaluations,
+      reason:
+        params.q > CONCENTRATION_LIMIT
+          ? `every customer gets the same mean spend (q = ${params.q.toPrecision(3)}, v = ${params.v.toPrecision(3)} are ` +
+            'not identified separately): the data show no heterogeneity in spend between customers'
+          : `the spend of one customer does not vary between purchases (p = ${params.p.toPrecision(3)})`,
+    });
   if (!result.converged)
     return E.left({
       type: 'NotConverged',

@@ -42,3 +42,24 @@ describe('BG/NBD simulation and parameter recovery', () => {
     expect(Math.abs(b / CDNOW.b - 1)).toBeLessThan(0.15);
   });
 });
+
+describe('BG/NBD fits that sit on the boundary are refused with the reason', () => {
+  it('customers who all share one dropout probability give NotIdentified, not parameters to serve', () => {
+    // Beta(2e6, 3.8e7): every customer lapses with probability 0.05 after a purchase, no heterogeneity at all.
+    const pointMass = { r: 0.9, alpha: 1.2, a: 2e6, b: 3.8e7 };
+    const rows = simulateBgNbd(pointMass, 4_000, (_, u) => 60 + 40 * u(), 11);
+    const fit = fitBgNbd(rows);
+    expect(E.isLeft(fit)).toBe(true);
+    if (E.isRight(fit)) return;
+    expect(fit.left.type).toBe('NotIdentified');
+    if (fit.left.type !== 'NotIdentified') return;
+    expect(fit.left.reason).toMatch(/same dropout probability \(0\.0(4[5-9]|5[0-5])/);
+  });
+
+  it('a heterogeneous population with the same mean dropout is identified', () => {
+    const rows = simulateBgNbd({ r: 0.9, alpha: 1.2, a: 0.8, b: 15.2 }, 4_000, (_, u) => 60 + 40 * u(), 11);
+    const fit = fitBgNbd(rows);
+    if (E.isLeft(fit)) throw new Error(JSON.stringify(fit.left));
+    expect(fit.right.params.a + fit.right.params.b).toBeLessThan(100);
+  });
+});

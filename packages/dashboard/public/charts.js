@@ -21,11 +21,48 @@ Chart.defaults.font.size = 11;
 Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
 
-/** Draws (or redraws) the chart on `<canvas id>`. */
-export function draw(id, config) {
+const hasData = (data) =>
+  (data.labels === undefined || data.labels.length > 0) &&
+  data.datasets.some((d) => d.data.some((v) => v !== null && v !== undefined));
+
+/**
+ * Draws (or redraws) the chart on `<canvas id>`. A chart with nothing to show draws no axes: the canvas is
+ * hidden and `emptyText` says so in its place (`empty` forces that, e.g. when every count is 0).
+ */
+export function draw(id, config, { emptyText = 'No data for these filters.', empty = false } = {}) {
   charts.get(id)?.destroy();
+  charts.delete(id);
   const canvas = document.getElementById(id);
+  const box = canvas.parentElement;
+  let note = box.querySelector('.chart-empty');
+  if (empty || !hasData(config.data)) {
+    box.classList.add('empty');
+    if (note === null) {
+      note = document.createElement('p');
+      note.className = 'chart-empty';
+      box.append(note);
+    }
+    note.textContent = emptyText;
+    return;
+  }
+  box.classList.remove('empty');
+  note?.remove();
   charts.set(id, new Chart(canvas, config));
 }
+
+/** A y (or x) axis of a rate in percent: 0 to 100 (higher when a value exceeds 100, e.g. NRR with expansion). */
+export function percentAxis(values, title) {
+  const top = Math.max(100, ...values.filter((v) => typeof v === 'number'));
+  return { min: 0, max: Math.ceil(top / 10) * 10, title: { display: true, text: title } };
+}
+
+/** An axis of counts: from 0, whole numbers only. */
+export const countAxis = (title, extra = {}) => ({
+  beginAtZero: true,
+  min: 0,
+  ticks: { precision: 0 },
+  ...(title === undefined ? {} : { title: { display: true, text: title } }),
+  ...extra,
+});
 
 export const colour = (i) => PALETTE[i % PALETTE.length];

@@ -1,10 +1,22 @@
 // The overview page: every panel re-queries the API when a filter changes and redraws.
-import { allCustomers, api, el, fmt, forgetKey, setState, setText, table } from './api.js';
-import { BAND_COLOURS, colour, draw } from './charts.js';
+import {
+  api,
+  conversionText,
+  CustomerPager,
+  el,
+  fmt,
+  forgetKey,
+  renewalsMrrText,
+  setState,
+  setText,
+  table,
+} from './api.js';
+import { BAND_COLOURS, colour, countAxis, draw, percentAxis } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
-const SILENT_DAYS = 30;
 const RENEWAL_DAYS = 90;
+/** Rows per page of the customer lists (each page is one request: the server filters, sorts and pages). */
+export const PAGE_SIZE = 20;
 
 function filters() {
   const from = $('f-from').value;
@@ -16,7 +28,12 @@ function filters() {
     // The API's windows: from inclusive, to exclusive; a month picker's "to" includes that month.
     from: from ? `${from}-01` : undefined,
     to: to ? nextMonthStart(to) : undefined,
-    asOf: asOfDay ? `${asOfDay}T23:59:59Z` : undefined,
+    // A date is a cut at the end of that day (UTC), as everywhere in the API: business time ...
+    asOf: asOfDay || undefined,
+    // ... and ledger time (what the ledger knew by the end of that day), alone or together
+    asKnownAt: $('f-known').value || undefined,
+    // A reporting currency: money converted with the exchange rates recorded in the ledger.
+    currency: $('f-currency').value || undefined,
   };
 }
 
@@ -145,7 +162,7 @@ function drawDrivers(rows) {
     type: 'bar',
     data: { labels: months, datasets },
     options: {
-      scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'tickets' } } },
+      scales: { x: { stacked: true }, y: countAxis('tickets', { stacked: true }) },
     },
   });
 }
@@ -243,84 +260,107 @@ function drawGap(rows) {
   });
 }
 
-function drawCustomers(items, renewals) {
-  setText('kpi-customers', fmt.int(items.length));
-  const bands = { green: 0, yellow: 0, red: 0 };
-  for (const i of items) bands[i.health.band]++;
-  setText('kpi-customers-sub', `${bands.green} green · ${bands.yellow} yellow · ${bands.red} red`);
-  const bins = Array.from({ length: 10 }, (_, b) => `${b * 10}–${b === 9 ? 100 : b * 10 + 9}`);
-  const byBand = (band) =>
-    bins.map(
-      (_, b) =>
-        items.filter((i) => i.health.band === band && Math.min(9, Math.floor(i.health.score / 10)) === b)
-          .length,
-    );
-  draw('chart-health', {
-    type: 'bar',
-    data: {
-      labels: bins,
-      datasets: ['red', 'yellow', 'green'].map((band) => ({
-        label: band,
-        data: byBand(band),
-        backgroundColor: BAND_COLOURS[band],
-      })),
-    },
-    options: {
-      scales: {
-        x: { stacked: true, title: { display: true, text: 'health score' } },
-        y: { stacked: true, title: { display: true, text: 'customers' } },
+const band = (i) => el('span', { class: `band ${i.health.band}` }, i.health.score);
+
+/** KPIs and the health histogram from GET /v1/aggregates/accounts (counted by the server, not the browser). */
+function drawSummary(sum) {
+  setText('kpi-customers', fmt.int(sum.customers));
+  const b = sum.bands;
+  setText(
+    'kpi-customers-sub',
+    `${fmt.int(b.green)} green · ${fmt.int(b.yellow)} yellow · ${fmt.int(b.red)} red`,
+  );
+  const bins = sum.healthBins.map((x) => `${x.from}–${x.from === 90 ? 100 : x.from + 9}`);
+  draw(
+    'chart-health',
+    {
+      type: 'bar',
+      data: {
+        labels: bins,
+        datasets: ['red', 'yellow', 'green'].map((name) => ({
+          label: name,
+          data: sum.healthBins.map((x) => x[name]),
+          backgroundColor: BAND_COLOURS[name],
+        })),
+      },
+      options: {
+        scales: {
+          x: { stacked: true, title: { display: true, text: 'health score' } },
+          y: countAxis('customers', { stacked: true }),
+        },
       },
     },
-  });
-
-  const atRisk = items
-    .filter((i) => i.churnRisk.risk === 'high')
-    .sort((a, b) => a.health.score - b.health.score);
-  setText('kpi-at-risk', fmt.int(atRisk.length));
-  table(
-    'list-at-risk',
-    [
-      ['customer', (i) => customerLink(i.account.customer_id)],
-      ['segment', (i) => i.account.segment ?? '–'],
-      ['health', (i) => el('span', { class: `band ${i.health.band}` }, i.health.score)],
-      ['why', (i) => i.churnRisk.reasons.map((r) => r.reason).join('; ')],
-    ],
-    atRisk.slice(0, 25),
+    { empty: sum.customers === 0, emptyText: 'No customers for these filters.' },
   );
-
-  const days = (i) => i.health.daysSinceLastInteraction;
-  const silent = items
-    .filter((i) => days(i) === null || days(i) >= SILENT_DAYS)
-    .sort((a, b) => (days(b) ?? 1e9) - (days(a) ?? 1e9));
-  setText('kpi-silent', fmt.int(silent.length));
-  table(
-    'list-silent',
-    [
-      ['customer', (i) => customerLink(i.account.customer_id)],
-      ['silent (days)', (i) => (days(i) === null ? 'never' : fmt.int(days(i)))],
-      ['last interaction', (i) => fmt.day(i.account.last_interaction_at)],
-      ['health', (i) => el('span', { class: `band ${i.health.band}` }, i.health.score)],
-    ],
-    silent.slice(0, 25),
-  );
-
-  setText('kpi-renewals', fmt.int(renewals.length));
-  setText('kpi-renewals-sub', `MRR ${fmt.money(renewals.reduce((a, i) => a + i.account.mrr_minor, 0))}`);
-  table(
-    'list-renewals',
-    [
-      ['customer', (i) => customerLink(i.account.customer_id)],
-      ['renews', (i) => fmt.day(i.account.next_renewal_date)],
-      ['MRR', (i) => fmt.money(i.account.mrr_minor)],
-      ['health', (i) => el('span', { class: `band ${i.health.band}` }, i.health.score)],
-      ['churn risk', (i) => i.churnRisk.risk],
-    ],
-    renewals,
+  setText('kpi-at-risk', fmt.int(sum.churnRisk.high));
+  setText('kpi-silent', fmt.int(sum.silent));
+  for (const id of ['silent-days', 'silent-days-list']) setText(id, fmt.int(sum.silentAfterDays));
+  setText('kpi-renewals', fmt.int(sum.renewals.customers));
+  // MRR per currency (minor units of two currencies are never added); converted with its rates when asked.
+  setText('kpi-renewals-sub', renewalsMrrText(sum.renewals));
+  setText(
+    'kpi-renewals-note',
+    sum.renewals.converted ? conversionText(sum.renewals.converted.conversion) : '',
   );
 }
 
+const days = (i) => i.health.daysSinceLastInteraction;
+const pagers = {
+  atRisk: new CustomerPager('list-at-risk', PAGE_SIZE, (items) =>
+    table(
+      'list-at-risk',
+      [
+        ['customer', (i) => customerLink(i.account.customer_id)],
+        ['segment', (i) => i.account.segment ?? '–'],
+        ['health', band, 'num'],
+        ['why', (i) => i.churnRisk.reasons.map((r) => r.reason).join('; '), 'wrap'],
+      ],
+      items,
+      'No customer at high churn risk.',
+    ),
+  ),
+  silent: new CustomerPager('list-silent', PAGE_SIZE, (items) =>
+    table(
+      'list-silent',
+      [
+        ['customer', (i) => customerLink(i.account.customer_id)],
+        ['silent (days)', (i) => (days(i) === null ? 'never active' : fmt.int(days(i))), 'num'],
+        ['last interaction', (i) => fmt.day(i.account.last_interaction_at)],
+        ['health', band, 'num'],
+      ],
+      items,
+      'No silent customer.',
+    ),
+  ),
+  renewals: new CustomerPager('list-renewals', PAGE_SIZE, (items) =>
+    table(
+      'list-renewals',
+      [
+        ['customer', (i) => customerLink(i.account.customer_id)],
+        ['renews', (i) => fmt.day(i.account.next_renewal_date)],
+        ['MRR', (i) => fmt.money(i.account.mrr_minor, i.account.mrr_currency), 'num'],
+        ['health', band, 'num'],
+        ['churn risk', (i) => i.churnRisk.risk],
+      ],
+      items,
+      `No renewal in the next ${RENEWAL_DAYS} days.`,
+    ),
+  ),
+};
+
+/** The three lists, first page each, with the filters applied by the server. */
+function loadLists(f, silentAfterDays) {
+  const common = { segment: f.segment, asOf: f.asOf, asKnownAt: f.asKnownAt };
+  return Promise.all([
+    pagers.atRisk.reset({ ...common, churnRisk: 'high', sort: 'health_score' }),
+    pagers.silent.reset({ ...common, silentDays: silentAfterDays, sort: 'days_silent', direction: 'desc' }),
+    pagers.renewals.reset({ ...common, renewalWithinDays: RENEWAL_DAYS, sort: 'next_renewal_date' }),
+  ]);
+}
+
 function drawRetention(body, f) {
-  const cohorts = body.mrr.filter(
+  // Cohorts are per currency (NRR is a ratio within one currency); converted cohorts when a reporting currency is set.
+  const cohorts = (body.converted?.mrr ?? body.mrr).filter(
     (c) => (!f.from || c.cohort >= f.from.slice(0, 7)) && (!f.to || c.cohort < f.to.slice(0, 7)),
   );
   // The eight largest cohorts of the period, in time order.
@@ -329,20 +369,38 @@ function drawRetention(body, f) {
     .slice(0, 8)
     .sort((a, b) => (a.cohort < b.cohort ? -1 : 1));
   const offsets = Math.max(0, ...shown.map((c) => c.months.length));
-  draw('chart-retention', {
-    type: 'line',
-    data: {
-      labels: Array.from({ length: offsets }, (_, k) => `+${k} m`),
-      datasets: shown.map((c, i) => ({
-        label: `${c.cohort} (${c.customers})`,
-        data: c.months.map((m) => m.nrrPct),
-        borderColor: colour(i),
-        backgroundColor: colour(i),
-        pointRadius: 1.5,
-      })),
+  const conv = body.converted?.conversion;
+  setText(
+    'retention-note',
+    conv === undefined
+      ? 'Cohorts per currency (amounts of two currencies are never added).'
+      : conversionText(conv),
+  );
+  draw(
+    'chart-retention',
+    {
+      type: 'line',
+      data: {
+        labels: Array.from({ length: offsets }, (_, k) => `+${k} m`),
+        datasets: shown.map((c, i) => ({
+          label: `${c.cohort} ${c.currency} (${c.customers})`,
+          data: c.months.map((m) => m.nrrPct),
+          borderColor: colour(i),
+          backgroundColor: colour(i),
+          pointRadius: 1.5,
+        })),
+      },
+      options: {
+        scales: {
+          y: percentAxis(
+            shown.flatMap((c) => c.months.map((m) => m.nrrPct)),
+            'NRR %',
+          ),
+        },
+      },
     },
-    options: { scales: { y: { title: { display: true, text: 'NRR %' } } } },
-  });
+    { emptyText: 'No cohort in this period.' },
+  );
 }
 
 function drawPainPoints(rows) {
@@ -350,44 +408,66 @@ function drawPainPoints(rows) {
     'list-pain-points',
     [
       ['touchpoint', (r) => r.touchpoint],
-      ['interactions', (r) => fmt.int(r.interactions)],
-      ['mean sentiment', (r) => (r.mean_sentiment === null ? '–' : r.mean_sentiment.toFixed(2))],
-      ['mean effort (1–7)', (r) => (r.mean_effort === null ? '–' : r.mean_effort.toFixed(1))],
+      ['interactions', (r) => fmt.int(r.interactions), 'num'],
+      ['mean sentiment', (r) => fmt.fixed(r.mean_sentiment, 2), 'num'],
+      ['mean effort (1–7)', (r) => fmt.fixed(r.mean_effort, 1), 'num'],
     ],
     rows,
+    'No touchpoint interactions yet.',
+  );
+}
+
+/**
+ * The CLV fit's status in words (GET /v1/clv/status): no fit yet, the fit failed and why, or the date of the
+ * fit the numbers come from (and a failed refit since, when the previous fit is still shown).
+ */
+export function clvStatusText(status) {
+  const failure = (r) => `${r.state === 'retrying' ? 'retrying since' : 'at'} ${fmt.when(r.at)}: ${r.error}`;
+  if (status.state === 'none')
+    return 'No CLV fit yet: crm-ledger start fits at start and every 24 hours (or run crm-ledger clv fit).';
+  if (status.state === 'failed') return `CLV fit failed ${failure(status.refit)}. No fit to show.`;
+  const f = status.fit;
+  return (
+    `Fit from ${fmt.day(f.fittedAt)} (purchases up to ${fmt.day(f.observationEnd)}, ${f.currency}, ${fmt.int(f.customers)} customers)` +
+    (status.refit === null
+      ? '.'
+      : `. The latest refit failed ${failure(status.refit)}; this is the previous fit.`)
   );
 }
 
 /** CLV: p10 / p50 / p90 per segment of the latest fit (GET /v1/aggregates/clv answers 404 before any fit). */
-function drawClv(body) {
+function drawClv(body, status) {
   const rows = body === null ? [] : body.rows;
-  if (rows.length === 0) {
-    $('panel-clv').classList.add('placeholder');
-    setText(
-      'clv-note',
-      body === null
-        ? 'No CLV fit yet: crm-ledger start fits at start and every 24 hours (or run crm-ledger clv fit).'
-        : 'No customer scored by the latest fit.',
-    );
-    draw('chart-clv', { type: 'bar', data: { labels: [], datasets: [] } });
-    return;
-  }
-  $('panel-clv').classList.remove('placeholder');
+  const statusEl = $('clv-status');
+  statusEl.dataset.state = status.state;
+  statusEl.textContent = clvStatusText(status);
+  $('panel-clv').classList.toggle('placeholder', rows.length === 0);
   setText(
     'clv-note',
-    `${fmt.int(rows.reduce((a, r) => a + r.customers, 0))} customers scored · ${body.currency} · fitted ${fmt.day(body.fittedAt)}`,
+    body === null
+      ? ''
+      : rows.length === 0
+        ? 'No customer scored by the latest fit.'
+        : `${fmt.int(rows.reduce((a, r) => a + r.customers, 0))} customers scored · ${body.currency}`,
   );
-  draw('chart-clv', {
-    type: 'bar',
-    data: {
-      labels: rows.map((r) => r.segment),
-      datasets: ['p10', 'p50', 'p90'].map((q, i) => ({
-        label: q,
-        data: rows.map((r) => r[q]),
-        backgroundColor: colour(i),
-      })),
+  draw(
+    'chart-clv',
+    {
+      type: 'bar',
+      data: {
+        labels: rows.map((r) => r.segment),
+        datasets: ['p10', 'p50', 'p90'].map((q, i) => ({
+          label: q,
+          data: rows.map((r) => r[q]),
+          backgroundColor: colour(i),
+        })),
+      },
+      options: {
+        scales: { y: { beginAtZero: true, title: { display: true, text: `CLV (${body?.currency ?? ''})` } } },
+      },
     },
-  });
+    { emptyText: body === null ? 'No CLV to show.' : 'No customer scored by the latest fit.' },
+  );
 }
 
 function fillChannelChoices(rows) {
@@ -404,44 +484,54 @@ async function refresh() {
   const f = filters();
   const win = { from: f.from, to: f.to };
   try {
-    const slice = { ...win, segment: f.segment, channel: f.channel };
-    const [trend, channels, drivers, service, gap, retention, pain, clv, customers, renewals] =
+    // every panel at the same cut: as of the chosen day (the server's "now" and the whole log when none)
+    const cut = { asOf: f.asOf, asKnownAt: f.asKnownAt };
+    const slice = { ...win, segment: f.segment, channel: f.channel, ...cut };
+    const [trend, channels, drivers, service, gap, retention, pain, clv, clvStatus, summary] =
       await Promise.all([
         api('/v1/aggregates/experience-trend', { ...slice, by: 'month' }),
-        api('/v1/aggregates/channels'),
+        api('/v1/aggregates/channels', cut),
         api('/v1/aggregates/contact-drivers', slice),
         api('/v1/aggregates/service', { ...slice, by: 'priority' }),
         api('/v1/aggregates/perception-gap', slice),
-        api('/v1/aggregates/retention', { asOf: f.asOf, months: 12, segment: f.segment }),
-        api('/v1/aggregates/pain-points', { limit: 8 }),
-        api('/v1/aggregates/clv', { by: 'segment' }),
-        allCustomers({ segment: f.segment, asOf: f.asOf }),
-        // Renewals within 90 days of asOf (the server's "now" when none is chosen).
-        allCustomers({
+        api('/v1/aggregates/retention', {
+          ...cut,
+          months: 12,
           segment: f.segment,
-          asOf: f.asOf,
+          currency: f.currency,
+        }),
+        api('/v1/aggregates/pain-points', { limit: 8, ...cut }),
+        api('/v1/aggregates/clv', { by: 'segment' }),
+        api('/v1/clv/status'),
+        // Counts for the KPIs; renewals within 90 days of asOf (the server's "now" when none is chosen).
+        api('/v1/aggregates/accounts', {
+          segment: f.segment,
+          ...cut,
           renewalWithinDays: RENEWAL_DAYS,
-          sort: 'next_renewal_date',
+          currency: f.currency,
         }),
       ]);
     if (mine !== generation) return; // a newer filter change is on its way
+    // One page of each list: the silence threshold is the server's (CRM_LEDGER_SILENT_DAYS).
+    await loadLists(f, summary.silentAfterDays);
+    if (mine !== generation) return;
     fillChannelChoices(channels.channels);
     drawTrends(trend, f.channel);
     drawChannels(channels, f.channel);
     drawDrivers(drivers.rows);
     drawService(service.rows);
     drawGap(gap.rows);
-    drawCustomers(customers, renewals);
+    drawSummary(summary);
     drawRetention(retention, f);
     drawPainPoints(pain.rows);
-    drawClv(clv);
+    drawClv(clv, clvStatus);
     setState('ready', '');
   } catch (error) {
     if (mine === generation) setState('error', `Could not load: ${error.message}`);
   }
 }
 
-for (const id of ['f-segment', 'f-channel', 'f-from', 'f-to', 'f-asof'])
+for (const id of ['f-segment', 'f-channel', 'f-from', 'f-to', 'f-asof', 'f-known', 'f-currency'])
   $(id).addEventListener('change', refresh);
 $('change-key').addEventListener('click', () => {
   forgetKey();

@@ -16,7 +16,16 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
 };
 
-const PAGES = ['index.html', 'customer.html', 'app.css', 'api.js', 'charts.js', 'overview.js', 'customer.js'];
+const PAGES = [
+  'index.html',
+  'customer.html',
+  'app.css',
+  'api.js',
+  'charts.js',
+  'overview.js',
+  'customer.js',
+  'timeline.js',
+];
 
 /**
  * The fixed set of files under the dashboard prefix (no directory listing, no path from the request reaches

@@ -1,25 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHistory } from '@crm-ledger/synthetic';
+import { launchChromium } from './test-support/browser.js';
 import { startSeededLedger, type SeededLedger } from './test-support/seeded-ledger.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const imgDir = path.join(repoRoot, 'docs/img');
-
-/** Debian's chromium, never a downloaded browser. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 const CUSTOMERS = 300;
 const SEED = 7; // a seed whose 300 customers include erased ones (c-000069, c-000265)
@@ -50,7 +39,7 @@ interface NpsRow {
   detractors: number;
 }
 interface ListItem {
-  account: { customer_id: string };
+  account: { customer_id: string } & Record<string, unknown>;
 }
 interface TrendRow {
   metric: 'NPS' | 'CSAT' | 'CES';
@@ -149,8 +138,8 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
   beforeAll(async () => {
     mkdirSync(imgDir, { recursive: true });
     ledger = await startSeededLedger({ customers: CUSTOMERS, seed: SEED });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, locale: 'en-US' });
     // Every Content-Security-Policy violation of any page of the run is reported here.
     await page.exposeFunction('reportCspViolation', (v: string) => cspViolations.push(v));
     await page.addInitScript(() => {
@@ -202,6 +191,12 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     expect(dataset(drawnClv, 'p50')).toEqual(clv.rows.map((r) => r.p50));
     expect(await text('#kpi-customers')).toBe(String(await countCustomers('')));
     expect(await text('#kpi-renewals')).toBe(String(await countCustomers('&renewalWithinDays=90')));
+    // one silence threshold: the server's (CRM_LEDGER_SILENT_DAYS, default 60), counted by the API's own filter
+    const silentAfter = (await get<{ silentAfterDays: number }>('/v1/customers?limit=1')).silentAfterDays;
+    expect(await text('#silent-days')).toBe(String(silentAfter));
+    expect(Number((await text('#kpi-silent')).replaceAll(',', ''))).toBe(
+      await countCustomers(`&silentDays=${silentAfter}`),
+    );
     const drivers = await get<{ rows: { tickets: number }[] }>('/v1/aggregates/contact-drivers');
     expect(await text('#kpi-tickets')).toBe(
       drivers.rows.reduce((a, r) => a + r.tickets, 0).toLocaleString('en-US'),
@@ -318,7 +313,7 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     );
     const rows = page.locator('#timeline tbody tr');
     expect(await rows.count()).toBe(live.timeline.length);
-    expect(await rows.first().locator('td').nth(1).textContent()).toBe(live.timeline[0]!.type);
+    expect(await rows.first().getAttribute('data-type')).toBe(live.timeline[0]!.type);
     expect(await text('#source')).toBe('live views');
 
     const times = live.timeline.map((t) => t.occurredAt).sort();
@@ -326,9 +321,7 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     await page.fill('#asof', midDay);
     await page.dispatchEvent('#asof', 'change');
     await ready();
-    const past = await get<{ timeline: unknown[] }>(
-      `/v1/customers/${id}?timeline=500&asOf=${midDay}T23:59:59Z`,
-    );
+    const past = await get<{ timeline: unknown[] }>(`/v1/customers/${id}?timeline=500&asOf=${midDay}`);
     expect(await rows.count()).toBe(past.timeline.length);
     expect(past.timeline.length).toBeLessThan(live.timeline.length);
     expect(await text('#source')).toContain('folded');
@@ -353,11 +346,117 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
       await ready();
       expect(await text('#customer-id')).toBe(id);
       // The timeline is drawn (with the registration that carried the personal data), just without it.
-      expect(await page.locator('#timeline td', { hasText: 'CustomerRegistered' }).count(), id).toBe(1);
+      expect(await page.locator('#timeline tr[data-type="CustomerRegistered"]').count(), id).toBe(1);
       const shown = await page.locator('body').innerText();
       expect(pii.get(id)!.length, id).toBeGreaterThan(0);
       for (const value of pii.get(id)!) expect(shown, id).not.toContain(value);
     }
+  });
+
+  it('shows money in its currency: renewals MRR per currency, cohorts per currency, a converted view that names its rates', async () => {
+    const money = (await import(new URL('../public/api.js', import.meta.url).href)) as {
+      renewalsMrrText(renewals: unknown): string;
+      sumByCurrency(rows: { minor: number; currency?: string | null }[]): Map<string, number>;
+      fmt: { moneys(m: Map<string, number>): string; money(minor: number, currency: string): string };
+    };
+    await page.addInitScript((key) => {
+      const g = globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } };
+      g.sessionStorage.setItem('crm-ledger.readKey', key);
+    }, ledger.readKey);
+    await page.goto(`${ledger.url}/dashboard/`);
+    await ready();
+    const renewals: ListItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const body = await get<{ items: ListItem[]; nextCursor?: string }>(
+        `/v1/customers?limit=500&renewalWithinDays=90${cursor === undefined ? '' : `&cursor=${cursor}`}`,
+      );
+      renewals.push(...body.items);
+      cursor = body.nextCursor;
+    } while (cursor !== undefined);
+    const sums = money.sumByCurrency(
+      renewals.map((i) => ({
+        minor: i.account['mrr_minor'] as number,
+        currency: i.account['mrr_currency'] as string | null,
+      })),
+    );
+    expect(sums.size).toBeGreaterThan(1); // the seeded history bills in several currencies
+    expect(await text('#kpi-renewals-sub')).toBe(`MRR ${money.fmt.moneys(sums)}`);
+    // Every retention cohort is one currency's.
+    const retention = await get<{ mrr: { cohort: string; currency: string }[] }>(
+      '/v1/aggregates/retention?months=12',
+    );
+    expect(new Set(retention.mrr.map((c) => c.currency)).size).toBeGreaterThan(1);
+    for (const d of (await drawn('chart-retention')).datasets)
+      expect(d.label).toMatch(/^\d{4}-\d{2} [A-Z]{3} \(\d+\)$/);
+    // Reporting in USD before any rate is recorded: no figure with another currency is converted, and the
+    // note says which amounts had no rate; the renewals tile says its MRR is not convertible.
+    await page.selectOption('#f-currency', 'USD');
+    await ready();
+    expect(await text('#retention-note')).toMatch(
+      /^Converted into USD, each amount at the rate of its date: no rate used\. No rate for [A-Z]{3} on \d{4}-\d{2}-\d{2}/,
+    );
+    const summaryUsd = async () =>
+      (
+        await get<{ renewals: { converted: { minor: number | null } } }>(
+          '/v1/aggregates/accounts?renewalWithinDays=90&currency=USD',
+        )
+      ).renewals;
+    const before = await summaryUsd();
+    expect(before.converted.minor).toBeNull();
+    expect(await text('#kpi-renewals-sub')).toBe(money.renewalsMrrText(before));
+    expect(await text('#kpi-renewals-sub')).toMatch(/^MRR not convertible into USD \(/);
+    // Rates recorded as events for every currency but one: the chart draws the API's converted cohorts,
+    // the note names each rate and the currency left out.
+    const currencies = [...new Set(retention.mrr.map((c) => c.currency))].filter((c) => c !== 'USD').sort();
+    const [left, ...rated] = currencies;
+    await ledger.append(
+      'fx-rates',
+      rated.map((base, i) => ({
+        eventId: `7d3c1f0e-1b2a-4c5d-8e9f-${String(i).padStart(12, '0')}`,
+        type: 'ExchangeRateRecorded',
+        schemaVersion: 1,
+        customerId: 'fx-rates',
+        occurredAt: '2020-01-01T00:00:00Z',
+        data: { base, quote: 'USD', date: '2020-01-01', rate: '0.5' },
+      })),
+    );
+    await page.selectOption('#f-currency', '');
+    await ready();
+    await page.selectOption('#f-currency', 'USD');
+    await ready();
+    const converted = await get<{
+      converted: {
+        mrr: { cohort: string; currency: string; customers: number; months: { nrrPct: number }[] }[];
+      };
+    }>('/v1/aggregates/retention?months=12&currency=USD');
+    const chart = await drawn('chart-retention');
+    expect(chart.datasets.length).toBeGreaterThan(0);
+    for (const d of chart.datasets) {
+      expect(d.label).toMatch(/^\d{4}-\d{2} USD \(\d+\)$/);
+      const cohort = converted.converted.mrr.find((c) =>
+        d.label.startsWith(`${c.cohort} USD (${c.customers})`),
+      );
+      expect(d.data).toEqual(cohort!.months.map((m) => m.nrrPct));
+    }
+    const note = await text('#retention-note');
+    for (const base of rated) expect(note).toContain(`1 ${base} = 0.5 USD (2020-01-01)`);
+    expect(note).toContain(`No rate for ${left} on `);
+    // the renewals tile: per currency, and converted (or not convertible, while one currency has no rate)
+    expect(await text('#kpi-renewals-sub')).toBe(money.renewalsMrrText(await summaryUsd()));
+    await page.selectOption('#f-currency', '');
+    await ready();
+    // A customer billed in yen reads in yen, without decimals.
+    const all = await get<{ items: ListItem[] }>('/v1/customers?limit=500&sort=mrr_minor&direction=desc');
+    const yen = all.items.find(
+      (i) => i.account['mrr_currency'] === 'JPY' && Number(i.account['mrr_minor']) > 0,
+    );
+    expect(yen).toBeDefined();
+    await page.goto(`${ledger.url}/dashboard/customer.html?id=${yen!.account.customer_id}`);
+    await ready();
+    const mrr = money.fmt.money(yen!.account['mrr_minor'] as number, 'JPY');
+    expect(mrr).not.toContain('.');
+    expect(await text('#success-facts')).toContain(`MRR ${mrr}`);
   });
 
   it('works under the Content-Security-Policy of the server: no violation on either page', async () => {

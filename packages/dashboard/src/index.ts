@@ -1,2 +1,1 @@
 export * from './plugin.js';
-export * from './component.js';

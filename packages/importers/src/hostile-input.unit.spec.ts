@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateEvent } from '@crm-ledger/events';
 import { cdnowMaster, cdnowSample } from './cdnow.js';
+import { parseSource } from './lines.js';
 import { parseNdjsonLine } from './ndjson.js';
 import { createPurchaseCsvParser, type PurchaseCsvOptions } from './purchase-csv.js';
 import type { ImportLine, LineParser } from './result.js';
@@ -141,6 +142,39 @@ describe('importers under hostile input (fast-check)', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('mapped CSV files read whole (csv-parse): any bytes in any chunks give results on rising lines within the file, never a throw', async () => {
+    const shop: PurchaseCsvOptions = {
+      source: 'shop-export',
+      currency: 'EUR',
+      columns: { customer: 'client', date: 'when', amount: 'total', orderId: 'order' },
+    };
+    const piece = fc.oneof(
+      hostileText,
+      fc.constantFrom(',', '"', '""', '\n', '\r\n', '\r', '\uFEFF', 'c-1,2024-05-01,1.00', '"a\nb"'),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 30 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (pieces, chunkSize) => {
+          const text = `order,client,when,total\n${pieces.join('')}`;
+          const bytes = new TextEncoder().encode(text);
+          const chunks: Uint8Array[] = [];
+          for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.slice(i, i + chunkSize));
+          const physicalLines = text.split('\n').length;
+          let previous = 0;
+          for await (const result of parseSource(chunks, parserOf(shop))) {
+            expect(result.lineNumber).toBeGreaterThan(previous);
+            expect(result.lineNumber).toBeLessThanOrEqual(physicalLines);
+            checkResult(result, result.lineNumber, text.slice(0, 120));
+            previous = result.lineNumber;
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

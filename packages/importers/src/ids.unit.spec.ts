@@ -8,6 +8,7 @@ const options: PurchaseCsvOptions = {
   source: 'prop',
   header: false,
   dateFormat: 'YYYY-MM-DD',
+  currency: 'USD',
   columns: { customer: 1, date: 2, amount: 3 },
 };
 

@@ -1,6 +1,7 @@
 export * from './result.js';
 export * from './ids.js';
 export * from './lines.js';
+export * from './csv.js';
 export * from './ndjson.js';
 export * from './money.js';
 export * from './dates.js';

@@ -51,10 +51,13 @@ export async function* parseLines(
   for await (const line of lines) yield parser.parseLine(line.text, line.lineNumber);
 }
 
-/** Convenience: chunks (a file stream) to parsed lines. */
+/**
+ * A source (chunks of a file stream) to parsed records, lazily: line by line, or as the parser reads its format
+ * (`readSource`: CSV records, which may span lines). Each result names the line its record starts on.
+ */
 export function parseSource(
   chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   parser: LineParser,
 ): AsyncGenerator<ImportLine> {
-  return parseLines(splitLines(chunks), parser);
+  return parser.readSource === undefined ? parseLines(splitLines(chunks), parser) : parser.readSource(chunks);
 }

@@ -29,3 +29,27 @@ describe('majorToMinor', () => {
     expect([minorUnitDigits('USD'), minorUnitDigits('JPY'), minorUnitDigits('BHD')]).toEqual([2, 0, 3]);
   });
 });
+
+describe('majorToMinor with a decimal comma', () => {
+  it.each([
+    ['29,33', 'EUR', 2933],
+    ['12', 'EUR', 1200],
+    [',5', 'EUR', 50],
+    ['0,125', 'USD', 13],
+    ['1234,5', 'JPY', 1235],
+  ] as const)('%s %s -> %d minor units', (text, currency, minor) => {
+    expect(majorToMinor(text, currency, ',')).toEqual(E.right(minor));
+  });
+
+  it.each(['12.34', '1.234,56', '1 234,56', '-1,00', '1e3'])(
+    'rejects %s (a point is never a thousands separator)',
+    (text) => {
+      expect(E.isLeft(majorToMinor(text, 'EUR', ','))).toBe(true);
+    },
+  );
+
+  it('names --decimal-comma when a point-decimal amount has a comma', () => {
+    const r = majorToMinor('12,5', 'EUR');
+    expect(E.isLeft(r) && r.left).toMatch(/--decimal-comma/);
+  });
+});

@@ -62,6 +62,7 @@ describe('createPurchaseCsvParser', () => {
       header: false,
       delimiter: '\t',
       dateFormat: 'YYYY-MM-DD',
+      currency: 'USD',
       columns: { customer: 1, date: 2, amount: 3 },
     };
     const a = parseAll(parserOf(opts), 'c-1\t2024-01-01\t5\nc-1\t2024-01-01\t5\nc-2\t2024-01-01\t5');
@@ -88,7 +89,12 @@ describe('createPurchaseCsvParser', () => {
   });
 
   it('reports a short line and an invalid customer id', () => {
-    const p = parserOf({ source: 's', header: false, columns: { customer: 1, date: 2, amount: 3 } });
+    const p = parserOf({
+      source: 's',
+      header: false,
+      currency: 'USD',
+      columns: { customer: 1, date: 2, amount: 3 },
+    });
     expect(p.parseLine('c-1,2024-01-01', 4)).toMatchObject({ kind: 'error', lineNumber: 4 });
     const bad = p.parseLine('bad id!,2024-01-01,3', 5);
     expect(bad).toMatchObject({ kind: 'error', lineNumber: 5 });
@@ -108,5 +114,44 @@ describe('createPurchaseCsvParser', () => {
       columns: { customer: 1, date: 2, amount: 3 },
     });
     expect(E.isLeft(r2) && r2.left[0]?.path).toEqual(['currency']);
+  });
+
+  it('never guesses a currency: no --currency and no currency column is refused, naming both flags', () => {
+    const r = createPurchaseCsvParser({
+      source: 's',
+      header: false,
+      columns: { customer: 1, date: 2, amount: 3 },
+    });
+    expect(E.isLeft(r) && r.left[0]).toMatchObject({ path: ['currency'] });
+    expect(E.isLeft(r) && r.left[0]?.message).toMatch(/--currency <ISO 4217 code>.*--currency-column/);
+    // A currency column with an empty cell and no --currency: that line is an error, not USD.
+    const p = parserOf({
+      source: 's',
+      header: false,
+      columns: { customer: 1, date: 2, amount: 3, currency: 4 },
+    });
+    expect(p.parseLine('c-1,2024-01-01,3.50,EUR', 1)).toMatchObject({ kind: 'event' });
+    expect(p.parseLine('c-1,2024-01-02,3.50,', 2)).toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(/missing currency/) as unknown,
+    });
+  });
+
+  it('records the import id on every event and derives different ids for another import of the same lines', () => {
+    const line = 'c-1,2024-01-01,3.50';
+    const base = {
+      source: 's',
+      header: false,
+      currency: 'USD',
+      columns: { customer: 1, date: 2, amount: 3 },
+    } as const;
+    const a = parserOf({ ...base, importId: 'imp-a' }).parseLine(line, 1);
+    const again = parserOf({ ...base, importId: 'imp-a' }).parseLine(line, 1);
+    const b = parserOf({ ...base, importId: 'imp-b' }).parseLine(line, 1);
+    expect(a.kind === 'event' && a.event.importId).toBe('imp-a');
+    expect(a.kind === 'event' && again.kind === 'event' && a.event.eventId === again.event.eventId).toBe(
+      true,
+    );
+    expect(a.kind === 'event' && b.kind === 'event' && a.event.eventId !== b.event.eventId).toBe(true);
   });
 });

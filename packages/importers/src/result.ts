@@ -29,6 +29,13 @@ export type ImportLine = ParsedLine | SkippedLine | LineError;
 /** Turns one line of a source into an event, a skip or an error. May keep state across lines (header, counters). */
 export interface LineParser {
   parseLine(text: string, lineNumber: number): ImportLine;
+  /**
+   * Reads a whole source itself, for formats whose records are not lines (CSV: a quoted field may span lines).
+   * Each result names the physical line its record starts on. Without it, a source is read line by line.
+   */
+  readSource?(
+    chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  ): AsyncGenerator<ImportLine>;
 }
 
 export const lineError = (

@@ -13,7 +13,7 @@ import {
   memoryApiKeyStore,
   type HttpApp,
 } from '@crm-ledger/http-kit';
-import { openSqliteEventStore, type SqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteEventStore, type SqliteEventStore } from '@crm-ledger/sqlite';
 import { registerIngestRoutes } from './routes.js';
 
 /**
@@ -91,7 +91,8 @@ async function expectRefused(req: InjectOptions, why: string): Promise<ErrorBody
   expect(res.statusCode, `${why}: ${res.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
   expect(res.statusCode, why).toBeLessThan(500);
   const body = ErrorBody.parse(res.json());
-  if (STATUS_CODE[res.statusCode] !== undefined)
+  // A key twice in one object (`{"eventId":1,"eventId":2}`) is its own 400 code since issue #14.
+  if (STATUS_CODE[res.statusCode] !== undefined && body.error.code !== 'duplicate_key')
     expect(body.error.code, why).toBe(STATUS_CODE[res.statusCode]);
   expect(await store.headPosition(), `${why}: the head moved`).toBe(before);
   return body;
@@ -451,6 +452,85 @@ describe('ingest API under hostile input (fast-check, real SQLite store)', () =>
         },
         `expectedRevisions ${JSON.stringify(rev)}`,
       );
+    }
+  });
+});
+
+describe('customers named like Object.prototype members (issue #14)', () => {
+  const NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'];
+
+  it('given a cross-customer batch with expectedRevisions for another customer, then their events are appended (201), not refused', async () => {
+    const events = [...NAMES.map((c) => validEvent(c)), validEvent('kim-proto')];
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events/batch',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ events, expectedRevisions: { 'kim-proto': 'no_stream' } }),
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json<{ results: { status: string; customerId: string }[] }>();
+    expect(body.results.map((r) => [r.customerId, r.status])).toEqual(
+      [...NAMES, 'kim-proto'].map((c) => [c, 'appended']),
+    );
+  });
+});
+
+describe('a cross-customer batch whose every item ends up invalid (issue #14)', () => {
+  it('answers 400 in the error shape, as documented, not 207 (a valid event made invalid by an invalid sibling of its customer)', async () => {
+    const before = await store.headPosition();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events/batch',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        events: [validEvent('c-all-invalid'), { ...validEvent('c-all-invalid'), type: 'Nope' }],
+      }),
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(ErrorBody.parse(res.json()).error.code).toBe('invalid_request');
+    expect(await store.headPosition()).toBe(before);
+  });
+});
+
+describe('canonical event ids (issue #14)', () => {
+  const post = (event: unknown) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(event),
+    });
+
+  it('given an event stored once, when it is sent again with its eventId in upper case, then it is a duplicate and nothing is written', async () => {
+    const event = { ...validEvent('c-canonical'), eventId: '5a0e0b9e-0000-4000-8000-0000000000ab' };
+    expect((await post(event)).statusCode).toBe(201);
+    const head = await store.headPosition();
+    const again = await post({ ...event, eventId: event.eventId.toUpperCase() });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ duplicate: true });
+    expect(await store.headPosition()).toBe(head);
+  });
+
+  it('given an upper-case eventId never seen, then it is stored in lower case', async () => {
+    const res = await post({ ...validEvent('c-canonical'), eventId: '5A0E0B9E-0000-4000-8000-0000000000AC' });
+    expect(res.statusCode, res.body).toBe(201);
+    const read = await store.readStream('customer-c-canonical');
+    if (read._tag === 'Left') throw new Error(read.left.message);
+    expect(read.right.map((s) => s.event.eventId)).toContain('5a0e0b9e-0000-4000-8000-0000000000ac');
+    expect(read.right.map((s) => s.event.eventId)).not.toContain('5A0E0B9E-0000-4000-8000-0000000000AC');
+  });
+
+  it('refuses braces and urn:uuid: variants of an eventId (400), writing nothing', async () => {
+    for (const eventId of [
+      '{5a0e0b9e-0000-4000-8000-0000000000ab}',
+      'urn:uuid:5a0e0b9e-0000-4000-8000-0000000000ab',
+      '5a0e0b9e00004000800000000000000ab',
+    ]) {
+      const body = await expectRefused(
+        { url: '/v1/events', payload: JSON.stringify({ ...validEvent('c-canonical'), eventId }) },
+        eventId,
+      );
+      expect(body.error.code).toBe('invalid_request');
     }
   });
 });

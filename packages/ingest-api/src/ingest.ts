@@ -1,14 +1,21 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { match } from 'ts-pattern';
-import type {
-  AppendError,
-  AppendResult,
-  EventStore,
-  ExpectedRevision,
-  GlobalPosition,
-  StreamRevision,
+import {
+  isWrongExpectedRevision,
+  type AppendError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type GlobalPosition,
+  type StreamRevision,
 } from '@crm-ledger/core';
-import { customerStream, validateEvent, type RawEnvelope, type ValidationIssue } from '@crm-ledger/events';
+import {
+  customerStream,
+  validateEvent,
+  type CustomerIdPolicy,
+  type RawEnvelope,
+  type ValidationIssue,
+} from '@crm-ledger/events';
 
 /** An event of a request with its index in the request's `events` array. */
 export interface IndexedEvent {
@@ -28,11 +35,12 @@ export interface InvalidItem {
 export function validateItems(
   items: readonly unknown[],
   pathPrefix: readonly (string | number)[] = ['events'],
+  customerIds: CustomerIdPolicy = 'opaque',
 ): { valid: IndexedEvent[]; invalid: InvalidItem[] } {
   const valid: IndexedEvent[] = [];
   const invalid: InvalidItem[] = [];
   items.forEach((item, index) => {
-    const r = validateEvent(item);
+    const r = validateEvent(item, { customerIds });
     if (E.isRight(r)) valid.push({ index, event: r.right });
     else
       invalid.push({
@@ -79,11 +87,39 @@ export async function appendCustomerEvents(
   customerId: string,
   events: readonly RawEnvelope[],
   expectedRevision: ExpectedRevision = 'any',
+  limits: { readonly maxEventsPerCustomer?: number } = {},
 ): Promise<CustomerOutcome> {
-  const result = await store.append(customerStream(customerId), events, { expectedRevision });
+  const stream = customerStream(customerId);
+  const cap = limits.maxEventsPerCustomer ?? 0;
+  if (cap > 0 && (await wouldExceed(store, stream, cap, events.length))) {
+    // Full: only a retry of stored events may pass. The store answers one as a duplicate whatever the expected
+    // revision, and refuses anything new because the stream exists ('no_stream'): the check is atomic.
+    const retry = await store.append(stream, events, { expectedRevision: 'no_stream' });
+    if (E.isRight(retry) && retry.right.duplicate) return { status: 'duplicate', result: retry.right };
+    if (E.isLeft(retry) && !isWrongExpectedRevision(retry.left)) return outcomeOfError(retry.left);
+    return {
+      status: 'invalid',
+      message: describeFull(customerId, cap),
+      issues: [{ path: [], code: STREAM_FULL, message: describeFull(customerId, cap) }],
+    };
+  }
+  const result = await store.append(stream, events, { expectedRevision });
   return E.isRight(result)
     ? { status: result.right.duplicate ? 'duplicate' : 'appended', result: result.right }
     : outcomeOfError(result.left);
+}
+
+/** The issue code of an append refused because the customer's stream is at its cap. */
+export const STREAM_FULL = 'stream_full';
+
+export const describeFull = (customerId: string, cap: number): string =>
+  `customer ${customerId} has reached the cap of ${cap} events per customer stream (CRM_LEDGER_MAX_EVENTS_PER_CUSTOMER): nothing was appended`;
+
+/** Whether `adding` events would take the stream past `cap` events (revisions count from 0): one indexed read. */
+async function wouldExceed(store: EventStore, stream: string, cap: number, adding: number): Promise<boolean> {
+  if (adding > cap) return true;
+  const at = await store.readStream(stream, { fromRevision: cap - adding, maxCount: 1 });
+  return E.isRight(at) && at.right.length > 0;
 }
 
 export function outcomeOfError(error: AppendError): CustomerOutcome {

@@ -1,10 +1,10 @@
-import { jsonSchemas } from '@crm-ledger/events';
+import { emptyRecord, jsonSchemas } from '@crm-ledger/events';
 
 const NAME = /^(.+)\.schema\.json$/;
 
 /** The catalogue's JSON Schemas as OpenAPI components, named `Event.<Type>.v<version>`. */
 export function catalogueComponents(): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord<unknown>();
   for (const f of jsonSchemas()) {
     const m = NAME.exec(f.fileName);
     if (m === null) continue; // the index

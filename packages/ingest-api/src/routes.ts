@@ -1,10 +1,25 @@
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
-import type { EventStore, ExpectedRevision } from '@crm-ledger/core';
-import { CustomerId, type RawEnvelope, type ValidationIssue } from '@crm-ledger/events';
-import { ErrorBody, requireScope, sendError, type ApiKeyStore, type HttpApp } from '@crm-ledger/http-kit';
+import { isWrongExpectedRevision, type EventStore, type ExpectedRevision } from '@crm-ledger/core';
+import {
+  CustomerId,
+  own,
+  type CustomerIdPolicy,
+  type RawEnvelope,
+  type ValidationIssue,
+} from '@crm-ledger/events';
+import {
+  ErrorBody,
+  requestHolds,
+  requireScope,
+  sendError,
+  type ApiKeyStore,
+  type HttpApp,
+} from '@crm-ledger/http-kit';
+import type { FastifyRequest } from 'fastify';
 import {
   appendCustomerEvents,
+  STREAM_FULL,
   describeConflict,
   describeGone,
   groupByCustomer,
@@ -27,14 +42,22 @@ export interface IngestLimits {
   readonly maxEventsPerBatch: number;
   /** Largest request body in bytes (413 above). Default 4 MiB. */
   readonly bodyLimit: number;
+  /** Most events in one customer stream (409 stream_full above); 0: no cap. Default 1,000,000. */
+  readonly maxEventsPerCustomer: number;
 }
 
-export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxEventsPerBatch: 1000, bodyLimit: 4 * 1024 * 1024 };
+export const DEFAULT_INGEST_LIMITS: IngestLimits = {
+  maxEventsPerBatch: 1000,
+  bodyLimit: 4 * 1024 * 1024,
+  maxEventsPerCustomer: 1_000_000,
+};
 
 export interface IngestRoutesOptions {
   readonly store: EventStore;
   readonly keys: ApiKeyStore;
   readonly limits?: Partial<IngestLimits>;
+  /** Which customer ids are accepted (default `opaque`: no e-mail address or phone number). */
+  readonly customerIds?: CustomerIdPolicy;
 }
 
 const errors = {
@@ -82,11 +105,13 @@ async function replyWith(
       return sendError(
         reply,
         409,
-        outcome.error.type === 'WrongExpectedRevision' ? 'wrong_expected_revision' : 'idempotency_conflict',
+        isWrongExpectedRevision(outcome.error) ? 'wrong_expected_revision' : 'idempotency_conflict',
         describeConflict(outcome.error),
       );
     case 'invalid':
-      return sendError(reply, 400, 'invalid_request', outcome.message, outcome.issues);
+      return outcome.issues[0]?.code === STREAM_FULL
+        ? sendError(reply, 409, 'stream_full', outcome.message)
+        : sendError(reply, 400, 'invalid_request', outcome.message, outcome.issues);
     case 'gone':
       return sendError(reply, 410, 'customer_erased', describeGone(outcome.customerId));
     case 'unavailable':
@@ -100,7 +125,40 @@ async function replyWith(
 }
 
 /**
- * The ingest routes (scope `append`):
+ * Erasure is irreversible (it destroys the customer's key): a request holding a `CustomerErased` needs the
+ * `erase` scope (or `admin`); any other event needs `append`. A key with only `erase` may post erasures and
+ * nothing else. Answers 403 and appends nothing of the request otherwise.
+ */
+async function refusedErasure(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  items: readonly unknown[],
+): Promise<boolean> {
+  const isErasure = (i: unknown): boolean =>
+    i !== null && typeof i === 'object' && (i as { type?: unknown }).type === 'CustomerErased';
+  if (items.some(isErasure) && !requestHolds(req, 'erase')) {
+    await sendError(
+      reply,
+      403,
+      'forbidden',
+      "the API key lacks the 'erase' scope: CustomerErased destroys the customer's key (nothing was appended)",
+    );
+    return true;
+  }
+  if (!items.every(isErasure) && !requestHolds(req, 'append')) {
+    await sendError(
+      reply,
+      403,
+      'forbidden',
+      "the API key lacks the 'append' scope: an 'erase' key appends CustomerErased only (nothing was appended)",
+    );
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The ingest routes (scope `append`; a `CustomerErased` needs `erase`):
  * - `POST /v1/events`: one event (`?expectedRevision=` optional);
  * - `POST /v1/customers/:customerId/events`: a batch for one customer, atomic;
  * - `POST /v1/events/batch`: a batch across customers, each customer's events atomic, answered per item.
@@ -109,8 +167,9 @@ async function replyWith(
  */
 export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions): void {
   const limits = { ...DEFAULT_INGEST_LIMITS, ...options.limits };
+  const capped = { maxEventsPerCustomer: limits.maxEventsPerCustomer };
   const { store } = options;
-  const auth = requireScope(options.keys, 'append');
+  const auth = requireScope(options.keys, ['append', 'erase']);
   const security = [{ apiKey: [] }];
 
   app.post(
@@ -119,6 +178,7 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       onRequest: auth,
       bodyLimit: limits.bodyLimit,
       schema: {
+        operationId: 'appendEvent',
         tags: ['ingest'],
         summary: 'Append one event',
         description:
@@ -130,7 +190,8 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       },
     },
     async (req, reply) => {
-      const { valid, invalid } = validateItems([req.body], []);
+      if (await refusedErasure(req, reply, [req.body])) return reply;
+      const { valid, invalid } = validateItems([req.body], [], options.customerIds);
       if (invalid.length > 0 || valid[0] === undefined) {
         return sendError(
           reply,
@@ -147,6 +208,7 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
         event.customerId,
         [event],
         toExpected(req.query.expectedRevision),
+        capped,
       );
       return replyWith(reply, event.customerId, [event], outcome);
     },
@@ -158,6 +220,7 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       onRequest: auth,
       bodyLimit: limits.bodyLimit,
       schema: {
+        operationId: 'appendCustomerEvent',
         tags: ['ingest'],
         summary: "Append a batch of one customer's events, atomically",
         description: 'All events or none. Every event must name the customer of the path.',
@@ -171,8 +234,9 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       },
     },
     async (req, reply) => {
+      if (await refusedErasure(req, reply, req.body.events)) return reply;
       const { customerId } = req.params;
-      const { valid, invalid } = validateItems(req.body.events);
+      const { valid, invalid } = validateItems(req.body.events, ['events'], options.customerIds);
       const issues: ValidationIssue[] = invalid.flatMap((i) => i.issues);
       for (const v of valid) {
         if (v.event.customerId !== customerId) {
@@ -186,7 +250,13 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       if (issues.length > 0)
         return sendError(reply, 400, 'invalid_request', 'the batch is invalid: nothing was appended', issues);
       const events = valid.map((v) => v.event);
-      const outcome = await appendCustomerEvents(store, customerId, events, req.body.expectedRevision);
+      const outcome = await appendCustomerEvents(
+        store,
+        customerId,
+        events,
+        req.body.expectedRevision,
+        capped,
+      );
       return replyWith(reply, customerId, events, outcome);
     },
   );
@@ -197,6 +267,7 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       onRequest: auth,
       bodyLimit: limits.bodyLimit,
       schema: {
+        operationId: 'appendEventBatch',
         tags: ['ingest'],
         summary: 'Append events of many customers',
         description:
@@ -216,8 +287,9 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
     },
     async (req, reply) => {
       const items = req.body.events;
+      if (await refusedErasure(req, reply, items)) return reply;
       const results: BatchItemResult[] = new Array<BatchItemResult>(items.length);
-      const { valid, invalid } = validateItems(items);
+      const { valid, invalid } = validateItems(items, ['events'], options.customerIds);
       for (const i of invalid) {
         results[i.index] = {
           index: i.index,
@@ -266,7 +338,9 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
           store,
           customerId,
           events,
-          req.body.expectedRevisions?.[customerId],
+          // own property only: a customer named `constructor` or `toString` has no inherited revision
+          own(req.body.expectedRevisions, customerId),
+          capped,
         );
         switch (outcome.status) {
           case 'appended':
@@ -283,24 +357,25 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
             break;
           }
           case 'conflict': {
-            const code =
-              outcome.error.type === 'WrongExpectedRevision'
-                ? 'wrong_expected_revision'
-                : 'idempotency_conflict';
+            const code = isWrongExpectedRevision(outcome.error)
+              ? 'wrong_expected_revision'
+              : 'idempotency_conflict';
             const message = describeConflict(outcome.error);
             for (const x of group) results[x.index] = { ...base(x), status: 'conflict', code, message };
             break;
           }
-          case 'invalid':
+          case 'invalid': {
+            const full = outcome.issues[0]?.code === STREAM_FULL;
             for (const x of group) {
               results[x.index] = {
                 ...base(x),
-                status: 'invalid',
-                code: 'invalid_request',
+                status: full ? 'conflict' : 'invalid',
+                code: full ? 'stream_full' : 'invalid_request',
                 message: outcome.message,
               };
             }
             break;
+          }
           case 'gone':
             // a conflict with the ledger's state: the customer was erased (a single-stream append answers 410)
             for (const x of group) {
@@ -325,6 +400,25 @@ export function registerIngestRoutes(app: HttpApp, options: IngestRoutesOptions)
       }
       const counts = { appended: 0, duplicate: 0, conflict: 0, invalid: 0, unavailable: 0 };
       for (const r of results) counts[r.status] += 1;
+      if (counts.invalid === results.length) {
+        return sendError(
+          reply,
+          400,
+          'invalid_request',
+          'every event is invalid: nothing was appended',
+          results.flatMap((r) =>
+            r.status === 'invalid'
+              ? [
+                  {
+                    path: ['events', r.index],
+                    code: r.code ?? 'invalid_request',
+                    message: r.message ?? 'invalid',
+                  },
+                ]
+              : [],
+          ),
+        );
+      }
       const status =
         counts.appended + counts.duplicate < results.length ? 207 : counts.appended > 0 ? 201 : 200;
       req.log.info({ ...counts, customers: groups.size }, 'batch ingested');

@@ -53,9 +53,10 @@ export function decodeMessage(message: IncomingMessage): E.Either<InvalidMessage
   const position = header(message, HEADERS.globalPosition);
   const redactedHeader = header(message, HEADERS.redacted);
   const redacted = redactedHeader === undefined || redactedHeader === '' ? [] : redactedHeader.split(',');
-  const parsed = E.orElse((error: { issues: readonly ValidationIssue[] }) =>
-    acceptRedacted(json, redacted, error.issues),
-  )(parseEvent(json));
+  const parsed = E.orElse(
+    (error: { issues: readonly ValidationIssue[] }) => acceptRedacted(json, redacted, error.issues),
+    // The ledger chose which customer ids it accepts when it recorded the event: a consumer takes them as published.
+  )(parseEvent(json, { customerIds: 'any' }));
   if (E.isLeft(parsed)) return invalid('invalid_event', parsed.left.issues);
   return E.right({
     event: parsed.right,
@@ -67,16 +68,22 @@ export function decodeMessage(message: IncomingMessage): E.Either<InvalidMessage
 /**
  * Removing personal data can break a rule on the whole `data` object: a `CustomerProfileUpdated` that changed only
  * the e-mail arrives as `data: {}`, and "at least one field must change" no longer holds. When the relay said it
- * redacted fields and the only issues are on `data` as a whole, the event is accepted as it is (envelope checked,
- * then upcast): it is a true fact of the ledger whose personal part stayed behind.
+ * redacted fields and the only issues are on `data` as a whole or are the absence of a required field it removed
+ * (`SuccessCriterionDefined.description`), the event is accepted as it is (envelope checked, then upcast): it is a
+ * true fact of the ledger whose personal part stayed behind.
  */
 function acceptRedacted(
   json: unknown,
   redacted: readonly string[],
   issues: readonly ValidationIssue[],
 ): E.Either<{ issues: readonly ValidationIssue[] }, LedgerEvent> {
-  const onDataAsAWhole = issues.every((i) => i.path.length === 1 && i.path[0] === 'data');
-  if (redacted.length === 0 || !onDataAsAWhole) return E.left({ issues });
+  // Issues on `data` as a whole, or a required personal field the relay removed (it said so in `ce_redacted`).
+  const explained = issues.every(
+    (i) =>
+      (i.path.length === 1 && i.path[0] === 'data') ||
+      (i.path.length === 2 && i.path[0] === 'data' && redacted.includes(String(i.path[1]))),
+  );
+  if (redacted.length === 0 || !explained) return E.left({ issues });
   const envelope = RawEnvelope.safeParse(json);
   const event = envelope.success ? upcast(envelope.data) : undefined;
   return event === undefined ? E.left({ issues }) : E.right(event);

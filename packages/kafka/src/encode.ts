@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '@crm-ledger/core';
-import { CLOUDEVENTS_SPEC_VERSION, CONTENT_TYPE, HEADERS, dataSchemaOf } from './headers.js';
+import { CLOUDEVENTS_SPEC_VERSION, CONTENT_TYPE, HEADERS, dataSchemaOf, sourceOf } from './headers.js';
 import { redactPii } from './redact.js';
 import { topicOfType, type TopicConfig } from './topics.js';
 
@@ -44,7 +44,7 @@ export function encodeEvent(
   const headers: Record<string, string> = {
     [HEADERS.id]: event.eventId,
     [HEADERS.type]: event.type,
-    [HEADERS.source]: event.source === undefined ? '/crm-ledger' : `/crm-ledger/${event.source}`,
+    [HEADERS.source]: sourceOf(event.source),
     [HEADERS.subject]: event.customerId,
     [HEADERS.time]: event.occurredAt,
     [HEADERS.specVersion]: CLOUDEVENTS_SPEC_VERSION,

@@ -34,6 +34,19 @@ export const HEADERS = {
 export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 export const CONTENT_TYPE = 'application/json';
 
+/** Characters a URI-reference (RFC 3986) holds as they are; every other one is percent-encoded. */
+const NOT_URI_CHAR = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~:/?#[\]!$&'()*+,;=%]/gu;
+
+/**
+ * The `ce_source` of an event: `/crm-ledger/<source>` (`/crm-ledger` without one), a URI-reference as the
+ * CloudEvents Kafka binding requires. The ledger accepts only URI-reference sources; a source stored before that
+ * rule (a file name with spaces) is percent-encoded here, so the header is valid whatever the store holds.
+ */
+export function sourceOf(source: string | undefined): string {
+  if (source === undefined) return '/crm-ledger';
+  return `/crm-ledger/${source.replace(NOT_URI_CHAR, (c) => encodeURIComponent(c))}`;
+}
+
 /** The `$id` of the JSON Schema of an event type at a version, as written by `pnpm schemas` into docs/schemas. */
 export function dataSchemaOf(type: string, version: number): string {
   return `https://crm-ledger.dev/schemas/${type}.v${version}.schema.json`;

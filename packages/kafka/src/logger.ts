@@ -1,14 +1,2 @@
-/** The logging surface this package needs: pino's `Logger` satisfies it; services create pino in their main. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-};
+// The one logger interface lives in core; re-exported here for the package's callers.
+export { silentLogger, type Logger } from '@crm-ledger/core';

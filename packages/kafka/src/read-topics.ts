@@ -1,3 +1,4 @@
+import { emptyRecord } from '@crm-ledger/events';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { fetchTopicOffsetsSettled } from './client.js';
@@ -55,8 +56,8 @@ export async function readTopicsToEnd(
               const end = ends.get(key);
               for (const m of batch.messages) {
                 if (end === undefined || BigInt(m.offset) >= end) continue;
-                const headers: Record<string, string> = {};
-                for (const [name, value] of Object.entries(m.headers ?? {})) {
+                const headers = emptyRecord<string>();
+                for (const [name, value] of Object.entries(m.headers ?? emptyRecord<never>())) {
                   const first = Array.isArray(value) ? value[0] : value;
                   if (first !== undefined) headers[name] = first.toString();
                 }

@@ -1,4 +1,4 @@
-import { definitionOf } from '@crm-ledger/events';
+import { emptyRecord, definitionOf } from '@crm-ledger/events';
 
 export interface Redacted {
   readonly data: unknown;
@@ -19,7 +19,7 @@ export function redactPii(type: string, data: unknown): Redacted {
   const record = data as Record<string, unknown>;
   const dropped = pii.filter((field) => Object.hasOwn(record, field));
   if (dropped.length === 0) return { data, dropped };
-  const kept: Record<string, unknown> = {};
+  const kept = emptyRecord<unknown>();
   for (const [key, value] of Object.entries(record)) {
     if (!dropped.includes(key)) kept[key] = value;
   }

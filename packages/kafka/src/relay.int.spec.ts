@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { Partitioners } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '@crm-ledger/core';
 import { createKafka } from './client.js';
@@ -83,6 +84,58 @@ describe('runRelay against a real broker', () => {
     expect(records.some((r) => r.value!.includes('Ada Lovelace') || r.value!.includes('invoice'))).toBe(
       false,
     );
+  });
+
+  it('with several producers, each owning a set of partitions, puts every customer in its murmur2 partition, in ledger order', async () => {
+    const ledger = tempLedger('catalogue');
+    const kafka = createKafka({ brokers: testBrokers(), clientId: 'relay-spec', logger: silentLogger });
+    const publisher = await connectKafkaPublisher({
+      kafka,
+      logger: silentLogger,
+      partitions: 6,
+      producers: 3,
+    });
+    const topics: TopicConfig = { prefix: uniquePrefix('relay-producers'), layout: 'single' };
+    cleanups.push(async () => {
+      await publisher.close();
+      await ledger.close();
+    });
+    const count = await appendInterleaved(ledger.store, sampleHistory(40));
+    const result = await runRelay({
+      name: 'producers',
+      store: ledger.store,
+      checkpoints: ledger.checkpoints,
+      publisher,
+      topics,
+      logger: silentLogger,
+      mode: 'catch-up',
+      batchSize: 100,
+    });
+    expect(result).toEqual(E.right({ position: count, published: count }));
+
+    const records = await readTopicsToEnd(kafka, allTopics(topics));
+    expect(records).toHaveLength(count);
+    // The partition kafkajs's default (murmur2, the Java client's) partitioner gives the key, as with one producer.
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = [0, 1, 2, 3, 4, 5].map((partitionId) => ({
+      partitionId,
+      leader: 0,
+      partitionErrorCode: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    for (const r of records)
+      expect(r.partition).toBe(
+        partitioner({ topic: r.topic, partitionMetadata, message: { key: r.key, value: null } }),
+      );
+    expect(new Set(records.map((r) => r.partition)).size).toBeGreaterThan(3);
+    for (const key of new Set(records.map((r) => r.key))) {
+      const positions = records
+        .filter((r) => r.key === key)
+        .sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)))
+        .map((r) => Number(r.headers[HEADERS.globalPosition]));
+      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    }
   });
 
   it('in follow mode publishes events appended while it runs, and stops when aborted', async () => {

@@ -127,43 +127,69 @@ export async function runRelay(options: RelayOptions): Promise<E.Either<RelayFai
 
   let published = 0;
   const readOptions = { after: position, batchSize: options.batchSize ?? 2000 };
+  // A failed send stops the reading at once (a follower waiting for new events included).
+  const sendFailed = new AbortController();
+  const readSignal = signal === undefined ? sendFailed.signal : AbortSignal.any([signal, sendFailed.signal]);
   const pages =
     options.mode === 'catch-up'
       ? options.store.readAll(readOptions)
-      : options.store.subscribe({ ...readOptions, ...(signal === undefined ? {} : { signal }) });
+      : options.store.subscribe({ ...readOptions, signal: readSignal });
+  // Pipelined sends: while one send waits for the broker's acknowledgement, the relay reads and encodes what comes
+  // next. Sends themselves stay one at a time and in order (the next starts only once the previous one is
+  // acknowledged and its checkpoint saved), so per-customer order and "checkpoint only after the ack" hold as before.
+  let inFlight: Promise<RelayFailure | undefined> | undefined;
+  const send = async (chunk: readonly OutgoingMessage[]): Promise<RelayFailure | undefined> => {
+    const first = chunk[0]!.globalPosition;
+    const last = chunk[chunk.length - 1]!.globalPosition;
+    try {
+      await options.publisher.publish(chunk);
+    } catch (cause) {
+      sendFailed.abort();
+      return {
+        type: 'PublishFailed',
+        fromPosition: first,
+        toPosition: last,
+        message: messageOf(cause),
+        cause,
+      };
+    }
+    try {
+      await options.checkpoints.save(options.name, last);
+    } catch (cause) {
+      sendFailed.abort();
+      return { type: 'CheckpointFailed', position: last, message: messageOf(cause), cause };
+    }
+    position = last;
+    published += chunk.length;
+    options.onProgress?.({ position, published });
+    return undefined;
+  };
+  const settle = async (): Promise<RelayFailure | undefined> => {
+    const previous = inFlight;
+    inFlight = undefined;
+    return previous === undefined ? undefined : previous;
+  };
   try {
     pages: for await (const page of pages) {
       const { messages, failure } = encodePage(page, options.topics);
       for (const chunk of chunkBySize(messages, maxSendBytes)) {
+        const failed = await settle();
+        if (failed !== undefined) return E.left(failed);
         // Stop between sends: everything acknowledged so far is checkpointed, the rest is published next run.
         if (signal?.aborted === true) break pages;
-        const first = chunk[0]!.globalPosition;
-        const last = chunk[chunk.length - 1]!.globalPosition;
-        try {
-          await options.publisher.publish(chunk);
-        } catch (cause) {
-          return E.left({
-            type: 'PublishFailed',
-            fromPosition: first,
-            toPosition: last,
-            message: messageOf(cause),
-            cause,
-          });
-        }
-        try {
-          await options.checkpoints.save(options.name, last);
-        } catch (cause) {
-          return E.left({ type: 'CheckpointFailed', position: last, message: messageOf(cause), cause });
-        }
-        position = last;
-        published += chunk.length;
-        options.onProgress?.({ position, published });
+        inFlight = send(chunk);
       }
       // Everything before the unpublishable event is on Kafka and checkpointed: stop at it, never skip it.
-      if (failure !== undefined) return E.left(failure);
+      if (failure !== undefined) {
+        const failed = await settle();
+        return E.left(failed ?? failure);
+      }
     }
+    const failed = await settle();
+    if (failed !== undefined) return E.left(failed);
   } catch (cause) {
-    return E.left({ type: 'LedgerReadFailed', message: messageOf(cause), cause });
+    const failed = await settle();
+    return E.left(failed ?? { type: 'LedgerReadFailed', message: messageOf(cause), cause });
   }
   logger.info({ position, published }, 'relay stopped');
   return E.right({ position, published });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
-import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/sqlite';
 
 /** A real SQLite ledger and checkpoint store in a temporary directory, for specs. */
 export function tempLedger(validation: 'catalogue' | 'envelope' = 'catalogue') {

@@ -3,7 +3,8 @@ import { AREAS, definitionOf, type Area } from '@crm-ledger/events';
 /**
  * How events map to topics:
  * - `per-area` (default): one topic per area of the catalogue, `<prefix>.relationship`, `<prefix>.revenue`,
- *   `<prefix>.service`, `<prefix>.success`, `<prefix>.experience`: a consumer reads only the area it needs;
+ *   `<prefix>.service`, `<prefix>.success`, `<prefix>.experience`, `<prefix>.signals` (issue #16): a consumer reads
+ *   only the area it needs;
  *   order is kept per customer within an area;
  * - `single`: one topic `<prefix>.events` with every event: order is kept per customer across all areas.
  */

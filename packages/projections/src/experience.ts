@@ -1,28 +1,10 @@
-import type { ProjectionSpec, Row, RowChange } from '@crm-ledger/core';
+import type { ProjectionSpec, Row } from '@crm-ledger/core';
+import { emptyRecord } from '@crm-ledger/events';
 import type { EventOf, LedgerEvent } from '@crm-ledger/events';
 import { match } from 'ts-pattern';
-import {
-  anomaliesTable,
-  col,
-  flushAnomalies,
-  newPending,
-  noteAnomaly,
-  stateTable,
-  upsert,
-  type CustomerProjection,
-  type Handlers,
-  type Pending,
-  type StateBase,
-} from './projection.js';
-import {
-  erased,
-  newProfile,
-  profileColumns,
-  profileUpdated,
-  registered,
-  evolveWith,
-  type Profile,
-} from './profile.js';
+import { col, ignore, noteAnomaly, type Handlers } from './projection.js';
+import { erased, profileColumns, profileUpdated, registered } from './profile.js';
+import { profileCols, viewFrame, viewSpec, type ViewData, type ViewState } from './frame.js';
 import {
   applyTicketEvent,
   firstReplyBreached,
@@ -67,8 +49,7 @@ interface TicketFeedback {
 }
 
 /** Persistent state of the experience view for one customer. */
-export interface ExperienceData extends StateBase {
-  profile: Profile;
+export interface ExperienceData extends ViewData {
   interactions: number;
   firstTouchAt: string | null;
   lastTouchAt: string | null;
@@ -83,143 +64,133 @@ export interface ExperienceData extends StateBase {
   /** The latest survey answer about each ticket. */
   ticketFeedback: Record<string, TicketFeedback>;
 }
-export interface ExperienceState {
-  data: ExperienceData;
-  pending: Pending;
-}
+export type ExperienceState = ViewState<ExperienceData>;
 
-export const experienceSpec: ProjectionSpec = {
-  name: 'experience',
-  version: 1,
-  tables: [
-    {
-      name: 'experience_customers',
-      description: 'Per customer: interactions, NPS/CSAT/CES, sentiment, channel consistency, feedback.',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('segment', 'text', 'B2B or B2C', true),
-        col('acquisition_channel', 'text', 'How the customer was acquired', true),
-        col('cohort_month', 'text', 'YYYY-MM of registration (or of the first event)', true),
-        col(
-          'interactions',
-          'integer',
-          'Interactions on any channel (touchpoints, tickets, replies, surveys, feedback, outreach, purchases with a channel)',
-        ),
-        col('channels_used', 'integer', 'Distinct channels with an interaction'),
-        col('first_touch_at', 'text', 'First interaction', true),
-        col('last_touch_at', 'text', 'Latest interaction', true),
-        col('nps_responses', 'integer', 'NPS answers'),
-        col('nps_promoters', 'integer', 'NPS answers 9-10'),
-        col('nps_detractors', 'integer', 'NPS answers 0-6'),
-        col('nps', 'real', '% promoters - % detractors (NULL without answers)', true),
-        col('csat_responses', 'integer', 'CSAT answers'),
-        col('csat_satisfied', 'integer', 'CSAT answers 4-5'),
-        col('csat_pct', 'real', '% of CSAT answers that are 4-5', true),
-        col('ces_responses', 'integer', 'CES answers'),
-        col('ces_avg', 'real', 'Mean CES (1-7, 7 = very easy)', true),
-        col('sentiment_signals', 'integer', 'Touchpoints and feedback with a sentiment'),
-        col('sentiment_avg', 'real', 'Mean sentiment (-1..1)', true),
-        col(
-          'channel_spread',
-          'real',
-          'Channel consistency: max - min mean satisfaction (0-100) over channels with signals',
-          true,
-        ),
-        col('feedbacks', 'integer', 'Unsolicited feedback given'),
-        col('negative_feedbacks', 'integer', 'Feedback with sentiment < 0'),
-        col('anomalies', 'integer', 'Events this view skipped (see experience_anomalies)'),
-      ],
-      primaryKey: ['customer_id'],
-      indexes: [{ name: 'experience_customers_segment', columns: ['segment'] }],
-    },
-    {
-      name: 'experience_channels',
-      description: 'Per customer and channel: interactions, satisfaction and effort (channel consistency).',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('channel', 'text', 'The channel'),
-        col('interactions', 'integer', 'Interactions on this channel'),
-        col('satisfaction_n', 'integer', 'Satisfaction signals (sentiment, NPS, CSAT, CES) on this channel'),
-        col('satisfaction_sum', 'real', 'Sum of the signals mapped to 0-100 (mean = sum / n)'),
-        col('effort_n', 'integer', 'Touchpoints with an effort (1 very easy .. 7 very hard)'),
-        col('effort_sum', 'integer', 'Sum of efforts'),
-      ],
-      primaryKey: ['customer_id', 'channel'],
-      indexes: [{ name: 'experience_channels_channel', columns: ['channel'] }],
-    },
-    {
-      name: 'experience_touchpoints',
-      description: 'Per customer and touchpoint: interactions, sentiment and effort (pain points).',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('touchpoint', 'text', 'The touchpoint'),
-        col('interactions', 'integer', 'Interactions'),
-        col('sentiment_n', 'integer', 'Interactions with a sentiment'),
-        col('sentiment_sum', 'real', 'Sum of sentiments (-1..1 each)'),
-        col('effort_n', 'integer', 'Interactions with an effort'),
-        col('effort_sum', 'integer', 'Sum of efforts (1 very easy .. 7 very hard)'),
-      ],
-      primaryKey: ['customer_id', 'touchpoint'],
-      indexes: [{ name: 'experience_touchpoints_touchpoint', columns: ['touchpoint'] }],
-    },
-    {
-      name: 'experience_surveys',
-      description:
-        'Survey answers per customer, month (of occurredAt), channel ("unknown" if none) and kind.',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('month', 'text', 'YYYY-MM'),
-        col('channel', 'text', 'Channel of the survey, "unknown" when not given'),
-        col('kind', 'text', 'NPS, CSAT or CES'),
-        col('responses', 'integer', 'Answers'),
-        col('score_sum', 'integer', 'Sum of scores'),
-        col('promoters', 'integer', 'NPS 9-10'),
-        col('detractors', 'integer', 'NPS 0-6'),
-        col('satisfied', 'integer', 'CSAT 4-5'),
-      ],
-      primaryKey: ['customer_id', 'month', 'channel', 'kind'],
-      indexes: [{ name: 'experience_surveys_month', columns: ['kind', 'month', 'channel'] }],
-    },
-    {
-      name: 'experience_months',
-      description: 'Per customer and month: interactions and sentiment (the sentiment trend).',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('month', 'text', 'YYYY-MM'),
-        col('interactions', 'integer', 'Interactions in the month'),
-        col('sentiment_n', 'integer', 'Signals with a sentiment'),
-        col('sentiment_sum', 'real', 'Sum of sentiments (-1..1 each)'),
-      ],
-      primaryKey: ['customer_id', 'month'],
-    },
-    {
-      name: 'experience_ticket_feedback',
-      description:
-        'Perception gap: for each ticket the customer scored, what the SLA says (internal) and what the customer said.',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('ticket_id', 'text', 'The ticket'),
-        col('channel', 'text', 'Channel of the ticket'),
-        col('priority', 'text', 'Priority of the ticket'),
-        col(
-          'sla_met',
-          'integer',
-          '1 all SLA targets met, 0 one breached, NULL unknown (no SLA or still pending)',
-          true,
-        ),
-        col('first_reply_breached', 'integer', '1/0/NULL as in service_tickets', true),
-        col('resolution_breached', 'integer', '1/0/NULL as in service_tickets', true),
-        col('survey_kind', 'text', 'NPS, CSAT or CES'),
-        col('score', 'integer', 'The latest score given about the ticket'),
-        col('satisfied', 'integer', '1 when the customer was satisfied: NPS >= 9, CSAT >= 4, CES >= 5'),
-        col('answered_at', 'text', 'When the survey was answered'),
-      ],
-      primaryKey: ['customer_id', 'ticket_id'],
-    },
-    anomaliesTable('experience'),
-    stateTable('experience'),
-  ],
-};
+// 2: the experience_held table (issue #14)
+// 3: times as `timestamp` and flags as `boolean` column types (PostgreSQL: timestamptz, boolean; issue #19)
+export const experienceSpec: ProjectionSpec = viewSpec('experience', 3, [
+  {
+    name: 'experience_customers',
+    description: 'Per customer: interactions, NPS/CSAT/CES, sentiment, channel consistency, feedback.',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      ...profileCols(),
+      col(
+        'interactions',
+        'integer',
+        'Interactions on any channel (touchpoints, tickets, replies, surveys, feedback, outreach, purchases with a channel)',
+      ),
+      col('channels_used', 'integer', 'Distinct channels with an interaction'),
+      col('first_touch_at', 'timestamp', 'First interaction', true),
+      col('last_touch_at', 'timestamp', 'Latest interaction', true),
+      col('nps_responses', 'integer', 'NPS answers'),
+      col('nps_promoters', 'integer', 'NPS answers 9-10'),
+      col('nps_detractors', 'integer', 'NPS answers 0-6'),
+      col('nps', 'real', '% promoters - % detractors (NULL without answers)', true),
+      col('csat_responses', 'integer', 'CSAT answers'),
+      col('csat_satisfied', 'integer', 'CSAT answers 4-5'),
+      col('csat_pct', 'real', '% of CSAT answers that are 4-5', true),
+      col('ces_responses', 'integer', 'CES answers'),
+      col('ces_avg', 'real', 'Mean CES (1-7, 7 = very easy)', true),
+      col('sentiment_signals', 'integer', 'Touchpoints and feedback with a sentiment'),
+      col('sentiment_avg', 'real', 'Mean sentiment (-1..1)', true),
+      col(
+        'channel_spread',
+        'real',
+        'Channel consistency: max - min mean satisfaction (0-100) over channels with signals',
+        true,
+      ),
+      col('feedbacks', 'integer', 'Unsolicited feedback given'),
+      col('negative_feedbacks', 'integer', 'Feedback with sentiment < 0'),
+      col('anomalies', 'integer', 'Events this view skipped (see experience_anomalies)'),
+    ],
+    primaryKey: ['customer_id'],
+    indexes: [{ name: 'experience_customers_segment', columns: ['segment'] }],
+  },
+  {
+    name: 'experience_channels',
+    description: 'Per customer and channel: interactions, satisfaction and effort (channel consistency).',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col('channel', 'text', 'The channel'),
+      col('interactions', 'integer', 'Interactions on this channel'),
+      col('satisfaction_n', 'integer', 'Satisfaction signals (sentiment, NPS, CSAT, CES) on this channel'),
+      col('satisfaction_sum', 'real', 'Sum of the signals mapped to 0-100 (mean = sum / n)'),
+      col('effort_n', 'integer', 'Touchpoints with an effort (1 very easy .. 7 very hard)'),
+      col('effort_sum', 'integer', 'Sum of efforts'),
+    ],
+    primaryKey: ['customer_id', 'channel'],
+    indexes: [{ name: 'experience_channels_channel', columns: ['channel'] }],
+  },
+  {
+    name: 'experience_touchpoints',
+    description: 'Per customer and touchpoint: interactions, sentiment and effort (pain points).',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col('touchpoint', 'text', 'The touchpoint'),
+      col('interactions', 'integer', 'Interactions'),
+      col('sentiment_n', 'integer', 'Interactions with a sentiment'),
+      col('sentiment_sum', 'real', 'Sum of sentiments (-1..1 each)'),
+      col('effort_n', 'integer', 'Interactions with an effort'),
+      col('effort_sum', 'integer', 'Sum of efforts (1 very easy .. 7 very hard)'),
+    ],
+    primaryKey: ['customer_id', 'touchpoint'],
+    indexes: [{ name: 'experience_touchpoints_touchpoint', columns: ['touchpoint'] }],
+  },
+  {
+    name: 'experience_surveys',
+    description: 'Survey answers per customer, month (of occurredAt), channel ("unknown" if none) and kind.',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col('month', 'text', 'YYYY-MM'),
+      col('channel', 'text', 'Channel of the survey, "unknown" when not given'),
+      col('kind', 'text', 'NPS, CSAT or CES'),
+      col('responses', 'integer', 'Answers'),
+      col('score_sum', 'integer', 'Sum of scores'),
+      col('promoters', 'integer', 'NPS 9-10'),
+      col('detractors', 'integer', 'NPS 0-6'),
+      col('satisfied', 'integer', 'CSAT 4-5'),
+    ],
+    primaryKey: ['customer_id', 'month', 'channel', 'kind'],
+    indexes: [{ name: 'experience_surveys_month', columns: ['kind', 'month', 'channel'] }],
+  },
+  {
+    name: 'experience_months',
+    description: 'Per customer and month: interactions and sentiment (the sentiment trend).',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col('month', 'text', 'YYYY-MM'),
+      col('interactions', 'integer', 'Interactions in the month'),
+      col('sentiment_n', 'integer', 'Signals with a sentiment'),
+      col('sentiment_sum', 'real', 'Sum of sentiments (-1..1 each)'),
+    ],
+    primaryKey: ['customer_id', 'month'],
+  },
+  {
+    name: 'experience_ticket_feedback',
+    description:
+      'Perception gap: for each ticket the customer scored, what the SLA says (internal) and what the customer said.',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col('ticket_id', 'text', 'The ticket'),
+      col('channel', 'text', 'Channel of the ticket'),
+      col('priority', 'text', 'Priority of the ticket'),
+      col(
+        'sla_met',
+        'boolean',
+        '1 all SLA targets met, 0 one breached, NULL unknown (no SLA or still pending)',
+        true,
+      ),
+      col('first_reply_breached', 'boolean', '1/0/NULL as in service_tickets', true),
+      col('resolution_breached', 'boolean', '1/0/NULL as in service_tickets', true),
+      col('survey_kind', 'text', 'NPS, CSAT or CES'),
+      col('score', 'integer', 'The latest score given about the ticket'),
+      col('satisfied', 'boolean', '1 when the customer was satisfied: NPS >= 9, CSAT >= 4, CES >= 5'),
+      col('answered_at', 'timestamp', 'When the survey was answered'),
+    ],
+    primaryKey: ['customer_id', 'ticket_id'],
+  },
+]);
 
 /** A survey score mapped to 0..100 and whether it counts as satisfied. */
 function surveyScale(kind: 'NPS' | 'CSAT' | 'CES', score: number): { value: number; satisfied: boolean } {
@@ -264,11 +235,9 @@ function sentiment(s: ExperienceState, at: string, channelName: string, value: n
 
 function onTicket(s: ExperienceState, e: TicketEvent, position: number): void {
   const r = applyTicketEvent(s.data.tickets, e);
-  if ('anomaly' in r) {
-    noteAnomaly(s.data, s.pending, e, position, r.anomaly);
-    return;
-  }
-  if (s.data.ticketFeedback[r.changed] !== undefined) s.pending.dirty.add(`k:${r.changed}`);
+  if (r.anomaly !== undefined) noteAnomaly(s.data, s.pending, e, position, r.anomaly);
+  if (r.changed !== undefined && s.data.ticketFeedback[r.changed] !== undefined)
+    s.pending.dirty.add(`k:${r.changed}`);
 }
 
 const handlers: Handlers<ExperienceState> = {
@@ -339,6 +308,19 @@ const handlers: Handlers<ExperienceState> = {
       sentiment(s, at, e.data.channel, e.data.sentiment);
     }
   },
+  // Corrections are applied by re-folding the customer's stream without the voided events (see void.ts).
+  EventVoided: ignore,
+  ExchangeRateRecorded: ignore,
+  // Signals (issue #16) are derived from the other events; no view folds them (they are read from the stream).
+  HealthBandChanged: ignore,
+  CustomerWentSilent: ignore,
+  RenewalApproaching: ignore,
+  TicketSlaBreached: ignore,
+  DetractorAnswered: ignore,
+  SuccessCriterionOverdue: ignore,
+  ChurnRiskRose: ignore,
+  ExpansionSuggested: ignore,
+  SignalAcknowledged: ignore,
 };
 
 function onSurvey(s: ExperienceState, e: EventOf<'SurveyAnswered'>, position: number): void {
@@ -553,59 +535,25 @@ const allKeys = (d: ExperienceData): string[] =>
  * points), and for every ticket the customer scored, SLA met vs the score (the perception gap). The journey
  * itself (every touchpoint in time order) is the customer's stream, read at query time.
  */
-export const experienceProjection: CustomerProjection<ExperienceState> = {
+export const experienceProjection = viewFrame<ExperienceData>({
   name: 'experience',
   spec: experienceSpec,
-  init: (customerId) => ({
-    data: {
-      customerId,
-      anomalyCount: 0,
-      profile: newProfile(),
-      interactions: 0,
-      firstTouchAt: null,
-      lastTouchAt: null,
-      channels: {},
-      touchpoints: {},
-      surveys: {},
-      months: {},
-      feedbacks: 0,
-      negativeFeedbacks: 0,
-      tickets: {},
-      ticketFeedback: {},
-    },
-    pending: newPending(),
+  fresh: () => ({
+    interactions: 0,
+    firstTouchAt: null,
+    lastTouchAt: null,
+    channels: emptyRecord(),
+    touchpoints: emptyRecord(),
+    surveys: emptyRecord(),
+    months: emptyRecord(),
+    feedbacks: 0,
+    negativeFeedbacks: 0,
+    tickets: emptyRecord(),
+    ticketFeedback: emptyRecord(),
   }),
-  evolve: evolveWith(handlers),
-  flush(state) {
-    const d = state.data;
-    const out: RowChange[] = [];
-    if (!state.pending.summary && state.pending.dirty.size === 0 && state.pending.anomalies.length === 0)
-      return out;
-    for (const key of state.pending.dirty) {
-      const r = detailRow(d, key);
-      if (r !== undefined) out.push(upsert(r.table, r.row));
-    }
-    out.push(upsert('experience_customers', customerRow(d)));
-    out.push(...flushAnomalies('experience', d.customerId, state.pending));
-    out.push(upsert('experience_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
-    state.pending.dirty.clear();
-    state.pending.summary = false;
-    return out;
-  },
-  rows(state) {
-    const out: Record<string, Row[]> = {
-      experience_customers: [customerRow(state.data)],
-      experience_channels: [],
-      experience_touchpoints: [],
-      experience_surveys: [],
-      experience_months: [],
-      experience_ticket_feedback: [],
-    };
-    for (const key of allKeys(state.data)) {
-      const r = detailRow(state.data, key);
-      if (r !== undefined) out[r.table]?.push(r.row);
-    }
-    return out;
-  },
-  decode: (_customerId, text) => ({ data: JSON.parse(text) as ExperienceData, pending: newPending() }),
-};
+  handlers,
+  summaryTable: 'experience_customers',
+  summaryRow: customerRow,
+  detailRow,
+  detailKeys: allKeys,
+});

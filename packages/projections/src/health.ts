@@ -88,8 +88,19 @@ export interface ChurnAssessment {
   readonly reasons: readonly { readonly reason: string; readonly points: number }[];
 }
 
-/** Churn risk of an account as of `asOf`, from its health and its subscription signals, with the reasons. */
-export function churnRiskOf(account: Row, asOf: string, health: Health): ChurnAssessment {
+/** Days without interaction after which a customer is "silent", unless configured (`CRM_LEDGER_SILENT_DAYS`). */
+export const DEFAULT_SILENT_DAYS = 60;
+
+/**
+ * Churn risk of an account as of `asOf`, from its health and its subscription signals, with the reasons.
+ * `silentAfterDays`: a customer with no interaction for more than this many days gets the "silent" reason.
+ */
+export function churnRiskOf(
+  account: Row,
+  asOf: string,
+  health: Health,
+  silentAfterDays: number = DEFAULT_SILENT_DAYS,
+): ChurnAssessment {
   const reasons: { reason: string; points: number }[] = [];
   const add = (reason: string, points: number): void => {
     reasons.push({ reason, points });
@@ -104,8 +115,8 @@ export function churnRiskOf(account: Row, asOf: string, health: Health): ChurnAs
       add('renewal within 30 days, health < 55', 25);
   }
   if (num(account['contractions'], 0) > 0) add('contracted', 10);
-  if (health.daysSinceLastInteraction !== null && health.daysSinceLastInteraction > 60)
-    add('silent for more than 60 days', 20);
+  if (health.daysSinceLastInteraction !== null && health.daysSinceLastInteraction > silentAfterDays)
+    add(`silent for more than ${silentAfterDays} days`, 20);
   const points = reasons.reduce((s, r) => s + r.points, 0);
   return { risk: points >= 50 ? 'high' : points >= 25 ? 'medium' : 'low', reasons };
 }

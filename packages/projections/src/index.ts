@@ -1,4 +1,5 @@
 export * from './projection.js';
+export * from './frame.js';
 export * from './time.js';
 export * from './profile.js';
 export * from './tickets.js';
@@ -8,3 +9,9 @@ export * from './experience.js';
 export * from './value.js';
 export * from './health.js';
 export * from './all.js';
+export * from './void.js';
+export * from './personal-in-views.js';
+export * from './signals/rules.js';
+export * from './signals/ids.js';
+export * from './signals/engine.js';
+export * from './signals/status.js';

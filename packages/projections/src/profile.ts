@@ -1,4 +1,5 @@
 import type { EventOf, LedgerEvent } from '@crm-ledger/events';
+import { isSignalAreaType } from '@crm-ledger/events';
 import { dispatch, type Handlers, type Pending } from './projection.js';
 import { normalizeTs } from './time.js';
 
@@ -68,6 +69,11 @@ export function evolveWith<S extends { data: { profile: Profile }; pending: Pend
   handlers: Handlers<S>,
 ): (state: S, event: LedgerEvent, position: number) => S {
   return (state, event, position) => {
+    // Ledger-level events are no fact about the customer: a void is applied by re-folding without the voided
+    // event (`foldWithoutVoided`), exchange rates live in their own stream and are read at query time.
+    // Signals (issue #16) are derived from the other events and change no view but the signals view.
+    if (event.type === 'EventVoided' || event.type === 'ExchangeRateRecorded' || isSignalAreaType(event.type))
+      return state;
     seen(state.data.profile, event.occurredAt);
     state.pending.summary = true;
     dispatch(handlers, state, event, position);

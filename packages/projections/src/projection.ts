@@ -105,6 +105,32 @@ export function anomaliesTable(projection: ProjectionName): TableSpec {
   };
 }
 
+/**
+ * The customers a projection holds (issue #14): applying one of their events threw (a bug or a poison
+ * event). Their rows stay at their last good state, their later events wait in the log, every other
+ * customer keeps flowing; `crm-ledger held retry` asks the projector to apply their events again.
+ */
+export function heldTable(projection: ProjectionName): TableSpec {
+  return {
+    name: `${projection}_held`,
+    description: `Customers the ${projection} projection holds: applying one of their events threw. Their rows are stale.`,
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col(
+        'from_position',
+        'integer',
+        'First position of the customer not in its rows: replayed from here on retry',
+      ),
+      col('position', 'integer', 'Global position of the event that threw'),
+      col('event_id', 'text', 'The event that threw'),
+      col('event_type', 'text', 'Its type'),
+      col('error', 'text', 'What was thrown (the message)'),
+      col('retry', 'boolean', '1 when a retry was asked (crm-ledger held retry): done with the next batch'),
+    ],
+    primaryKey: ['customer_id'],
+  };
+}
+
 /** Base of every projection state: the customer, anomalies pending write, the count of all anomalies. */
 export interface StateBase {
   readonly customerId: string;

@@ -1,27 +1,8 @@
-import type { ProjectionSpec, Row, RowChange } from '@crm-ledger/core';
-import {
-  anomaliesTable,
-  col,
-  flushAnomalies,
-  ignore,
-  newPending,
-  noteAnomaly,
-  stateTable,
-  upsert,
-  type CustomerProjection,
-  type Handlers,
-  type Pending,
-  type StateBase,
-} from './projection.js';
-import {
-  erased,
-  newProfile,
-  profileColumns,
-  profileUpdated,
-  registered,
-  evolveWith,
-  type Profile,
-} from './profile.js';
+import type { ProjectionSpec, Row } from '@crm-ledger/core';
+import { emptyRecord } from '@crm-ledger/events';
+import { col, ignore, noteAnomaly, type Handlers } from './projection.js';
+import { erased, profileColumns, profileUpdated, registered } from './profile.js';
+import { viewFrame, viewSpec, type ViewData, type ViewState } from './frame.js';
 import {
   applyTicketEvent,
   firstReplyBreached,
@@ -33,14 +14,10 @@ import {
 } from './tickets.js';
 
 /** Persistent state of the service view for one customer. */
-export interface ServiceData extends StateBase {
-  profile: Profile;
+export interface ServiceData extends ViewData {
   tickets: Record<string, Ticket>;
 }
-export interface ServiceState {
-  data: ServiceData;
-  pending: Pending;
-}
+export type ServiceState = ViewState<ServiceData>;
 
 const profileCols = [
   col('segment', 'text', 'B2B or B2C, from CustomerRegistered / CustomerProfileUpdated', true),
@@ -48,80 +25,76 @@ const profileCols = [
   col('cohort_month', 'text', 'YYYY-MM of registration (or of the first event if never registered)', true),
 ];
 
-export const serviceSpec: ProjectionSpec = {
-  name: 'service',
-  version: 1,
-  tables: [
-    {
-      name: 'service_tickets',
-      description: 'One row per support ticket: times, SLA outcome, reopens, escalations.',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('ticket_id', 'text', 'The ticket id (unique per customer)'),
-        col('channel', 'text', 'Channel the ticket was opened on'),
-        col('category', 'text', 'The contact driver: why the customer got in touch'),
-        col('priority', 'text', 'low, normal, high or urgent'),
-        col('sla_policy', 'text', 'Name of the SLA policy, if any', true),
-        col('opened_at', 'text', 'When the ticket was opened'),
-        col('opened_month', 'text', 'YYYY-MM of opened_at'),
-        col('first_reply_at', 'text', 'First agent reply', true),
-        col('first_reply_minutes', 'integer', 'Minutes from opening to first agent reply', true),
-        col('first_reply_due_at', 'text', 'Opening + SLA first-reply target', true),
-        col('first_reply_breached', 'integer', '1 breached, 0 met, NULL no reply yet or no SLA', true),
-        col('resolved_at', 'text', 'Latest resolution while resolved (NULL while open)', true),
-        col('resolution_minutes', 'integer', 'Minutes from opening to (latest) resolution', true),
-        col('resolution_due_at', 'text', 'Opening + SLA resolution target', true),
-        col('resolution_breached', 'integer', '1 breached, 0 met, NULL open or no SLA', true),
-        col('status', 'text', 'open or resolved'),
-        col('reopens', 'integer', 'Times reopened'),
-        col('escalations', 'integer', 'Times escalated'),
-        col('max_tier', 'integer', 'Highest support tier reached (1 = first line)'),
-        col('agent_replies', 'integer', 'Replies by agents'),
-        col('customer_replies', 'integer', 'Replies by the customer'),
-        col('one_touch', 'integer', '1 when resolved with at most one agent reply and never reopened'),
-      ],
-      primaryKey: ['customer_id', 'ticket_id'],
-      indexes: [
-        { name: 'service_tickets_opened', columns: ['opened_month', 'category'] },
-        { name: 'service_tickets_status', columns: ['status', 'opened_at'] },
-      ],
-    },
-    {
-      name: 'service_customers',
-      description: 'Per customer: ticket counts, backlog, SLA breaches, reopens, one-touch resolutions.',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        ...profileCols,
-        col('tickets', 'integer', 'Tickets opened'),
-        col('open_tickets', 'integer', 'Tickets open now (the backlog)'),
-        col(
-          'oldest_open_at',
-          'text',
-          'Opening time of the oldest open ticket (backlog age = asOf - this)',
-          true,
-        ),
-        col('resolved_tickets', 'integer', 'Tickets currently resolved'),
-        col('reopens', 'integer', 'Reopen events over all tickets'),
-        col('reopened_tickets', 'integer', 'Tickets reopened at least once'),
-        col('escalations', 'integer', 'Escalation events over all tickets'),
-        col('one_touch_resolutions', 'integer', 'Resolved tickets with one agent reply, never reopened'),
-        col('first_reply_breaches', 'integer', 'Tickets whose first reply missed the SLA'),
-        col('resolution_breaches', 'integer', 'Tickets whose resolution missed the SLA'),
-        col('last_ticket_at', 'text', 'When the latest ticket was opened', true),
-        col('anomalies', 'integer', 'Events this view skipped or clamped (see service_anomalies)'),
-      ],
-      primaryKey: ['customer_id'],
-      indexes: [{ name: 'service_customers_segment', columns: ['segment'] }],
-    },
-    anomaliesTable('service'),
-    stateTable('service'),
-  ],
-};
+// 2: the service_held table (issue #14)
+// 3: times as `timestamp` and flags as `boolean` column types (PostgreSQL: timestamptz, boolean; issue #19)
+export const serviceSpec: ProjectionSpec = viewSpec('service', 3, [
+  {
+    name: 'service_tickets',
+    description: 'One row per support ticket: times, SLA outcome, reopens, escalations.',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col('ticket_id', 'text', 'The ticket id (unique per customer)'),
+      col('channel', 'text', 'Channel the ticket was opened on'),
+      col('category', 'text', 'The contact driver: why the customer got in touch'),
+      col('priority', 'text', 'low, normal, high or urgent'),
+      col('sla_policy', 'text', 'Name of the SLA policy, if any', true),
+      col('opened_at', 'timestamp', 'When the ticket was opened'),
+      col('opened_month', 'text', 'YYYY-MM of opened_at'),
+      col('first_reply_at', 'timestamp', 'First agent reply', true),
+      col('first_reply_minutes', 'integer', 'Minutes from opening to first agent reply', true),
+      col('first_reply_due_at', 'timestamp', 'Opening + SLA first-reply target', true),
+      col('first_reply_breached', 'boolean', '1 breached, 0 met, NULL no reply yet or no SLA', true),
+      col('resolved_at', 'timestamp', 'Latest resolution while resolved (NULL while open)', true),
+      col('resolution_minutes', 'integer', 'Minutes from opening to (latest) resolution', true),
+      col('resolution_due_at', 'timestamp', 'Opening + SLA resolution target', true),
+      col('resolution_breached', 'boolean', '1 breached, 0 met, NULL open or no SLA', true),
+      col('status', 'text', 'open or resolved'),
+      col('reopens', 'integer', 'Times reopened'),
+      col('escalations', 'integer', 'Times escalated'),
+      col('max_tier', 'integer', 'Highest support tier reached (1 = first line)'),
+      col('agent_replies', 'integer', 'Replies by agents'),
+      col('customer_replies', 'integer', 'Replies by the customer'),
+      col('one_touch', 'boolean', '1 when resolved with at most one agent reply and never reopened'),
+    ],
+    primaryKey: ['customer_id', 'ticket_id'],
+    indexes: [
+      { name: 'service_tickets_opened', columns: ['opened_month', 'category'] },
+      { name: 'service_tickets_status', columns: ['status', 'opened_at'] },
+    ],
+  },
+  {
+    name: 'service_customers',
+    description: 'Per customer: ticket counts, backlog, SLA breaches, reopens, one-touch resolutions.',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      ...profileCols,
+      col('tickets', 'integer', 'Tickets opened'),
+      col('open_tickets', 'integer', 'Tickets open now (the backlog)'),
+      col(
+        'oldest_open_at',
+        'timestamp',
+        'Opening time of the oldest open ticket (backlog age = asOf - this)',
+        true,
+      ),
+      col('resolved_tickets', 'integer', 'Tickets currently resolved'),
+      col('reopens', 'integer', 'Reopen events over all tickets'),
+      col('reopened_tickets', 'integer', 'Tickets reopened at least once'),
+      col('escalations', 'integer', 'Escalation events over all tickets'),
+      col('one_touch_resolutions', 'integer', 'Resolved tickets with one agent reply, never reopened'),
+      col('first_reply_breaches', 'integer', 'Tickets whose first reply missed the SLA'),
+      col('resolution_breaches', 'integer', 'Tickets whose resolution missed the SLA'),
+      col('last_ticket_at', 'timestamp', 'When the latest ticket was opened', true),
+      col('anomalies', 'integer', 'Events this view skipped or clamped (see service_anomalies)'),
+    ],
+    primaryKey: ['customer_id'],
+    indexes: [{ name: 'service_customers_segment', columns: ['segment'] }],
+  },
+]);
 
 function onTicket(s: ServiceState, e: TicketEvent, position: number): void {
   const r = applyTicketEvent(s.data.tickets, e);
-  if ('anomaly' in r) noteAnomaly(s.data, s.pending, e, position, r.anomaly);
-  else s.pending.dirty.add(r.changed);
+  if (r.anomaly !== undefined) noteAnomaly(s.data, s.pending, e, position, r.anomaly);
+  if (r.changed !== undefined) s.pending.dirty.add(r.changed);
 }
 
 const handlers: Handlers<ServiceState> = {
@@ -150,6 +123,19 @@ const handlers: Handlers<ServiceState> = {
   TouchpointInteracted: ignore,
   SurveyAnswered: ignore,
   FeedbackGiven: ignore,
+  // Corrections are applied by re-folding the customer's stream without the voided events (see void.ts).
+  EventVoided: ignore,
+  ExchangeRateRecorded: ignore,
+  // Signals (issue #16) are derived from the other events; no view folds them (they are read from the stream).
+  HealthBandChanged: ignore,
+  CustomerWentSilent: ignore,
+  RenewalApproaching: ignore,
+  TicketSlaBreached: ignore,
+  DetractorAnswered: ignore,
+  SuccessCriterionOverdue: ignore,
+  ChurnRiskRose: ignore,
+  ExpansionSuggested: ignore,
+  SignalAcknowledged: ignore,
 };
 
 function customerRow(d: ServiceData): Row {
@@ -200,33 +186,16 @@ function customerRow(d: ServiceData): Row {
  * reopens, escalations, one-touch resolution; per customer, the backlog and breach counts. Contact drivers,
  * percentiles and rates are aggregates over `service_tickets` (by category, priority, channel, month).
  */
-export const serviceProjection: CustomerProjection<ServiceState> = {
+export const serviceProjection = viewFrame<ServiceData>({
   name: 'service',
   spec: serviceSpec,
-  init: (customerId) => ({
-    data: { customerId, anomalyCount: 0, profile: newProfile(), tickets: {} },
-    pending: newPending(),
-  }),
-  evolve: evolveWith(handlers),
-  flush(state) {
-    const d = state.data;
-    const out: RowChange[] = [];
-    if (!state.pending.summary && state.pending.dirty.size === 0 && state.pending.anomalies.length === 0)
-      return out;
-    for (const id of state.pending.dirty) {
-      const t = d.tickets[id];
-      if (t !== undefined) out.push(upsert('service_tickets', ticketRow(d.customerId, t)));
-    }
-    out.push(upsert('service_customers', customerRow(d)));
-    out.push(...flushAnomalies('service', d.customerId, state.pending));
-    out.push(upsert('service_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
-    state.pending.dirty.clear();
-    state.pending.summary = false;
-    return out;
+  fresh: () => ({ tickets: emptyRecord() }),
+  handlers,
+  summaryTable: 'service_customers',
+  summaryRow: customerRow,
+  detailRow(d, id) {
+    const t = d.tickets[id];
+    return t === undefined ? undefined : { table: 'service_tickets', row: ticketRow(d.customerId, t) };
   },
-  rows: (state) => ({
-    service_customers: [customerRow(state.data)],
-    service_tickets: Object.values(state.data.tickets).map((t) => ticketRow(state.data.customerId, t)),
-  }),
-  decode: (_customerId, text) => ({ data: JSON.parse(text) as ServiceData, pending: newPending() }),
-};
+  detailKeys: (d) => Object.keys(d.tickets),
+});

@@ -1,29 +1,10 @@
-import type { ProjectionSpec, Row, RowChange } from '@crm-ledger/core';
+import type { ProjectionSpec, Row } from '@crm-ledger/core';
+import { emptyRecord } from '@crm-ledger/events';
 import { ONBOARDING_MILESTONES, type LedgerEvent } from '@crm-ledger/events';
 import { match } from 'ts-pattern';
-import {
-  anomaliesTable,
-  col,
-  flushAnomalies,
-  ignore,
-  newPending,
-  noteAnomaly,
-  stateTable,
-  upsert,
-  type CustomerProjection,
-  type Handlers,
-  type Pending,
-  type StateBase,
-} from './projection.js';
-import {
-  erased,
-  newProfile,
-  profileColumns,
-  profileUpdated,
-  registered,
-  evolveWith,
-  type Profile,
-} from './profile.js';
+import { col, ignore, noteAnomaly, type Handlers } from './projection.js';
+import { erased, profileColumns, profileUpdated, registered } from './profile.js';
+import { profileCols, viewFrame, viewSpec, type ViewData, type ViewState } from './frame.js';
 import { normalizeTs } from './time.js';
 
 interface Criterion {
@@ -34,8 +15,7 @@ interface Criterion {
 }
 
 /** Persistent state of the success view for one account. */
-export interface SuccessData extends StateBase {
-  profile: Profile;
+export interface SuccessData extends ViewData {
   milestones: Record<string, string>;
   features: Record<string, string>;
   trainings: number;
@@ -43,7 +23,11 @@ export interface SuccessData extends StateBase {
   /** The latest two usage periods (by periodEnd): [latest, previous]. */
   usage: { end: string; sessions: number; activeUsers: number }[];
   criteria: Record<string, Criterion>;
-  subs: Record<string, { mrr: number; status: 'active' | 'cancelled'; renewalDate: string }>;
+  /** Subscriptions in start order (the first active one's currency is the currency of `mrr_minor`). */
+  subs: Record<
+    string,
+    { mrr: number; currency: string; status: 'active' | 'cancelled'; renewalDate: string }
+  >;
   expansions: number;
   contractions: number;
   cancellations: number;
@@ -57,106 +41,108 @@ export interface SuccessData extends StateBase {
   lastOutreachAt: string | null;
   outreaches: number;
 }
-export interface SuccessState {
-  data: SuccessData;
-  pending: Pending;
-}
+export type SuccessState = ViewState<SuccessData>;
 
-export const successSpec: ProjectionSpec = {
-  name: 'success',
-  version: 1,
-  tables: [
-    {
-      name: 'success_accounts',
-      description:
-        'Per account: onboarding, adoption, success criteria, subscription, and the stored health components (recency and the weighted score are computed at query time for an asOf).',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('segment', 'text', 'B2B or B2C', true),
-        col('acquisition_channel', 'text', 'How the customer was acquired', true),
-        col('cohort_month', 'text', 'YYYY-MM of registration (or of the first event)', true),
-        col(
-          'onboarding_milestones',
-          'integer',
-          `Distinct onboarding milestones reached (of ${ONBOARDING_MILESTONES.length})`,
-        ),
-        col('onboarding_progress_pct', 'integer', 'Milestones reached / all milestones, in percent'),
-        col('onboarding_completed_at', 'text', 'When onboarding_complete was reached', true),
-        col('features_adopted', 'integer', 'Adoption breadth: distinct features adopted'),
-        col('trainings', 'integer', 'Trainings completed'),
-        col('usage_periods', 'integer', 'Usage reports received'),
-        col('usage_last_sessions', 'integer', 'Sessions in the latest usage period', true),
-        col('usage_last_active_users', 'integer', 'Active users in the latest usage period', true),
-        col('usage_prev_sessions', 'integer', 'Sessions in the period before', true),
-        col('usage_trend_pct', 'real', 'Adoption depth trend: latest vs previous sessions, in percent', true),
-        col('criteria_defined', 'integer', 'Success criteria defined'),
-        col('criteria_achieved', 'integer', 'Success criteria achieved'),
-        col(
-          'next_criterion_due',
-          'text',
-          'Earliest target date of an unachieved criterion (overdue if < asOf)',
-          true,
-        ),
-        col('subscription_status', 'text', 'none, active or cancelled (all subscriptions cancelled)'),
-        col('mrr_minor', 'integer', 'MRR of active subscriptions'),
-        col('next_renewal_date', 'text', 'Earliest renewal date of an active subscription', true),
-        col('expansions', 'integer', 'Subscription expansions'),
-        col('contractions', 'integer', 'Subscription contractions'),
-        col('cancellations', 'integer', 'Subscription cancellations'),
-        col('open_tickets', 'integer', 'Support tickets open now'),
-        col('reopens', 'integer', 'Ticket reopens'),
-        col('escalations', 'integer', 'Ticket escalations'),
-        col('sentiment_signals', 'integer', 'Sentiment signals seen (touchpoints, feedback, surveys)'),
-        col('last_interaction_at', 'text', 'Latest interaction initiated by or involving the customer', true),
-        col('last_outreach_at', 'text', 'Latest proactive outreach by the company', true),
-        col('outreaches', 'integer', 'Proactive outreaches'),
-        col(
-          'adoption_score',
-          'integer',
-          'Health component 0-100: onboarding 40%, breadth 30%, usage trend 30%',
-        ),
-        col('outcomes_score', 'integer', 'Health component 0-100: criteria achieved / defined (50 if none)'),
-        col(
-          'sentiment_score',
-          'integer',
-          'Health component 0-100: mean of the sentiment signals (50 if none)',
-        ),
-        col(
-          'friction_score',
-          'integer',
-          'Health component 0-100: 100 - 20/open ticket - 15/reopen - 10/escalation',
-        ),
-        col('anomalies', 'integer', 'Events this view skipped (see success_anomalies)'),
-      ],
-      primaryKey: ['customer_id'],
-      indexes: [
-        { name: 'success_accounts_segment', columns: ['segment'] },
-        { name: 'success_accounts_last_interaction', columns: ['last_interaction_at'] },
-        { name: 'success_accounts_renewal', columns: ['next_renewal_date'] },
-      ],
-    },
-    {
-      name: 'success_criteria',
-      description: 'The outcomes each customer wants, with target dates and when they were achieved.',
-      columns: [
-        col('customer_id', 'text', 'The customer'),
-        col('criterion_id', 'text', 'The criterion id'),
-        col('description', 'text', 'What the customer wants to achieve'),
-        col('target_date', 'text', 'YYYY-MM-DD'),
-        col('defined_at', 'text', 'When it was defined'),
-        col(
-          'achieved_at',
-          'text',
-          'When it was achieved (NULL: not yet; overdue if target_date < asOf)',
-          true,
-        ),
-      ],
-      primaryKey: ['customer_id', 'criterion_id'],
-    },
-    anomaliesTable('success'),
-    stateTable('success'),
-  ],
-};
+// 2: the success_held table (issue #14), mrr_currency
+// 3: times as `timestamp` and flags as `boolean` column types (PostgreSQL: timestamptz, boolean; issue #19)
+export const successSpec: ProjectionSpec = viewSpec('success', 3, [
+  {
+    name: 'success_accounts',
+    description:
+      'Per account: onboarding, adoption, success criteria, subscription, and the stored health components (recency and the weighted score are computed at query time for an asOf).',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      ...profileCols(),
+      col(
+        'onboarding_milestones',
+        'integer',
+        `Distinct onboarding milestones reached (of ${ONBOARDING_MILESTONES.length})`,
+      ),
+      col('onboarding_progress_pct', 'integer', 'Milestones reached / all milestones, in percent'),
+      col('onboarding_completed_at', 'timestamp', 'When onboarding_complete was reached', true),
+      col('features_adopted', 'integer', 'Adoption breadth: distinct features adopted'),
+      col('trainings', 'integer', 'Trainings completed'),
+      col('usage_periods', 'integer', 'Usage reports received'),
+      col('usage_last_sessions', 'integer', 'Sessions in the latest usage period', true),
+      col('usage_last_active_users', 'integer', 'Active users in the latest usage period', true),
+      col('usage_prev_sessions', 'integer', 'Sessions in the period before', true),
+      col('usage_trend_pct', 'real', 'Adoption depth trend: latest vs previous sessions, in percent', true),
+      col('criteria_defined', 'integer', 'Success criteria defined'),
+      col('criteria_achieved', 'integer', 'Success criteria achieved'),
+      col(
+        'next_criterion_due',
+        'text',
+        'Earliest target date of an unachieved criterion (overdue if < asOf)',
+        true,
+      ),
+      col('subscription_status', 'text', 'none, active or cancelled (all subscriptions cancelled)'),
+      col(
+        'mrr_minor',
+        'integer',
+        'MRR of the active subscriptions in mrr_currency (other currencies: value_currencies)',
+      ),
+      col(
+        'mrr_currency',
+        'text',
+        'ISO 4217 currency of mrr_minor: that of the first-started active subscription',
+        true,
+      ),
+      col('next_renewal_date', 'text', 'Earliest renewal date of an active subscription', true),
+      col('expansions', 'integer', 'Subscription expansions'),
+      col('contractions', 'integer', 'Subscription contractions'),
+      col('cancellations', 'integer', 'Subscription cancellations'),
+      col('open_tickets', 'integer', 'Support tickets open now'),
+      col('reopens', 'integer', 'Ticket reopens'),
+      col('escalations', 'integer', 'Ticket escalations'),
+      col('sentiment_signals', 'integer', 'Sentiment signals seen (touchpoints, feedback, surveys)'),
+      col(
+        'last_interaction_at',
+        'timestamp',
+        'Latest interaction initiated by or involving the customer',
+        true,
+      ),
+      col('last_outreach_at', 'timestamp', 'Latest proactive outreach by the company', true),
+      col('outreaches', 'integer', 'Proactive outreaches'),
+      col(
+        'adoption_score',
+        'integer',
+        'Health component 0-100: onboarding 40%, breadth 30%, usage trend 30%',
+      ),
+      col('outcomes_score', 'integer', 'Health component 0-100: criteria achieved / defined (50 if none)'),
+      col('sentiment_score', 'integer', 'Health component 0-100: mean of the sentiment signals (50 if none)'),
+      col(
+        'friction_score',
+        'integer',
+        'Health component 0-100: 100 - 20/open ticket - 15/reopen - 10/escalation',
+      ),
+      col('anomalies', 'integer', 'Events this view skipped (see success_anomalies)'),
+    ],
+    primaryKey: ['customer_id'],
+    indexes: [
+      { name: 'success_accounts_segment', columns: ['segment'] },
+      { name: 'success_accounts_last_interaction', columns: ['last_interaction_at'] },
+      { name: 'success_accounts_renewal', columns: ['next_renewal_date'] },
+    ],
+  },
+  {
+    name: 'success_criteria',
+    description: 'The outcomes each customer wants, with target dates and when they were achieved.',
+    columns: [
+      col('customer_id', 'text', 'The customer'),
+      col('criterion_id', 'text', 'The criterion id'),
+      col('description', 'text', 'What the customer wants to achieve'),
+      col('target_date', 'text', 'YYYY-MM-DD'),
+      col('defined_at', 'timestamp', 'When it was defined'),
+      col(
+        'achieved_at',
+        'timestamp',
+        'When it was achieved (NULL: not yet; overdue if target_date < asOf)',
+        true,
+      ),
+    ],
+    primaryKey: ['customer_id', 'criterion_id'],
+  },
+]);
 
 /** Maps a signal to 0..100. Sentiment -1..1; NPS 0-10; CSAT 1-5; CES 1-7 (7 = very easy). */
 function survey(kind: 'NPS' | 'CSAT' | 'CES', score: number): number {
@@ -192,7 +178,19 @@ function subChange(
     noteAnomaly(s.data, s.pending, e, position, `${e.type} for unknown subscription`);
     return;
   }
-  if (e.data.mrr !== undefined) sub.mrr = e.data.mrr.amountMinor;
+  if (e.data.mrr !== undefined) {
+    if (e.data.mrr.currency !== sub.currency) {
+      noteAnomaly(
+        s.data,
+        s.pending,
+        e,
+        position,
+        `MRR in ${e.data.mrr.currency}, the subscription is in ${sub.currency}`,
+      );
+      return;
+    }
+    sub.mrr = e.data.mrr.amountMinor;
+  }
   if (e.type === 'SubscriptionRenewed') sub.renewalDate = e.data.renewalDate;
   if (e.type === 'SubscriptionExpanded') s.data.expansions++;
   if (e.type === 'SubscriptionContracted') s.data.contractions++;
@@ -212,6 +210,7 @@ const handlers: Handlers<SuccessState> = {
     }
     s.data.subs[e.data.subscriptionId] = {
       mrr: e.data.mrr.amountMinor,
+      currency: e.data.mrr.currency,
       status: 'active',
       renewalDate: e.data.renewalDate,
     };
@@ -311,6 +310,19 @@ const handlers: Handlers<SuccessState> = {
     interaction(s, e);
     if (e.data.sentiment !== undefined) signal(s, (e.data.sentiment + 1) * 50);
   },
+  // Corrections are applied by re-folding the customer's stream without the voided events (see void.ts).
+  EventVoided: ignore,
+  ExchangeRateRecorded: ignore,
+  // Signals (issue #16) are derived from the other events; no view folds them (they are read from the stream).
+  HealthBandChanged: ignore,
+  CustomerWentSilent: ignore,
+  RenewalApproaching: ignore,
+  TicketSlaBreached: ignore,
+  DetractorAnswered: ignore,
+  SuccessCriterionOverdue: ignore,
+  ChurnRiskRose: ignore,
+  ExpansionSuggested: ignore,
+  SignalAcknowledged: ignore,
 };
 
 function accountRow(d: SuccessData): Row {
@@ -323,12 +335,14 @@ function accountRow(d: SuccessData): Row {
     if (c.achievedAt === null && (nextDue === null || c.targetDate < nextDue)) nextDue = c.targetDate;
   const subs = Object.values(d.subs);
   let mrr = 0;
+  let mrrCurrency: string | null = null;
   let active = 0;
   let nextRenewal: string | null = null;
   for (const s of subs) {
     if (s.status !== 'active') continue;
     active++;
-    mrr += s.mrr;
+    mrrCurrency ??= s.currency;
+    if (s.currency === mrrCurrency) mrr += s.mrr;
     if (nextRenewal === null || s.renewalDate < nextRenewal) nextRenewal = s.renewalDate;
   }
   const [last, prev] = d.usage;
@@ -361,6 +375,7 @@ function accountRow(d: SuccessData): Row {
     next_criterion_due: nextDue,
     subscription_status: subs.length === 0 ? 'none' : active > 0 ? 'active' : 'cancelled',
     mrr_minor: mrr,
+    mrr_currency: mrrCurrency,
     next_renewal_date: nextRenewal,
     expansions: d.expansions,
     contractions: d.contractions,
@@ -395,57 +410,37 @@ const criterionRow = (customerId: string, id: string, c: Criterion): Row => ({
  * outreach. The time-independent health components are stored; recency, overdue criteria, silence and the
  * weighted health score depend on an `asOf` and are computed by {@link healthOf} at query time.
  */
-export const successProjection: CustomerProjection<SuccessState> = {
+export const successProjection = viewFrame<SuccessData>({
   name: 'success',
   spec: successSpec,
-  init: (customerId) => ({
-    data: {
-      customerId,
-      anomalyCount: 0,
-      profile: newProfile(),
-      milestones: {},
-      features: {},
-      trainings: 0,
-      usagePeriods: 0,
-      usage: [],
-      criteria: {},
-      subs: {},
-      expansions: 0,
-      contractions: 0,
-      cancellations: 0,
-      openTickets: {},
-      reopens: 0,
-      escalations: 0,
-      sentimentSum: 0,
-      sentimentN: 0,
-      lastInteractionAt: null,
-      lastOutreachAt: null,
-      outreaches: 0,
-    },
-    pending: newPending(),
+  fresh: () => ({
+    milestones: emptyRecord(),
+    features: emptyRecord(),
+    trainings: 0,
+    usagePeriods: 0,
+    usage: [],
+    criteria: emptyRecord(),
+    subs: emptyRecord(),
+    expansions: 0,
+    contractions: 0,
+    cancellations: 0,
+    openTickets: emptyRecord(),
+    reopens: 0,
+    escalations: 0,
+    sentimentSum: 0,
+    sentimentN: 0,
+    lastInteractionAt: null,
+    lastOutreachAt: null,
+    outreaches: 0,
   }),
-  evolve: evolveWith(handlers),
-  flush(state) {
-    const d = state.data;
-    const out: RowChange[] = [];
-    if (!state.pending.summary && state.pending.dirty.size === 0 && state.pending.anomalies.length === 0)
-      return out;
-    for (const id of state.pending.dirty) {
-      const c = d.criteria[id];
-      if (c !== undefined) out.push(upsert('success_criteria', criterionRow(d.customerId, id, c)));
-    }
-    out.push(upsert('success_accounts', accountRow(d)));
-    out.push(...flushAnomalies('success', d.customerId, state.pending));
-    out.push(upsert('success_state', { customer_id: d.customerId, state: JSON.stringify(d) }));
-    state.pending.dirty.clear();
-    state.pending.summary = false;
-    return out;
+  handlers,
+  summaryTable: 'success_accounts',
+  summaryRow: accountRow,
+  detailRow(d, id) {
+    const c = d.criteria[id];
+    return c === undefined
+      ? undefined
+      : { table: 'success_criteria', row: criterionRow(d.customerId, id, c) };
   },
-  rows: (state) => ({
-    success_accounts: [accountRow(state.data)],
-    success_criteria: Object.entries(state.data.criteria)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([id, c]) => criterionRow(state.data.customerId, id, c)),
-  }),
-  decode: (_customerId, text) => ({ data: JSON.parse(text) as SuccessData, pending: newPending() }),
-};
+  detailKeys: (d) => Object.keys(d.criteria).sort(),
+});

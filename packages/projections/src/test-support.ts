@@ -40,8 +40,7 @@ export function given(...events: LedgerEvent[]) {
       );
       const anomalies = projection
         .flush(state)
-        .filter((c) => c.op === 'upsert' && c.table.endsWith('_anomalies'))
-        .map((c) => (c.op === 'upsert' ? c.row : {}));
+        .flatMap((c) => (c.op === 'upsert' && c.table.endsWith('_anomalies') ? [c.row] : []));
       return { rows: projection.rows(state), anomalies, state };
     },
   };

@@ -29,13 +29,21 @@ export type TicketEvent = Extract<
 >;
 
 /**
- * Applies a ticket event to a customer's tickets. Returns the id of the changed ticket, or an anomaly reason
- * when the event cannot apply (unknown ticket, opened twice, resolved while resolved...). Never throws.
+ * What a ticket event did: the id of the ticket it changed (its row must be written), and/or why it was odd.
+ * Both can be set: an agent reply dated before its ticket was opened is counted (a recorded fact) but not
+ * taken as the first reply. Callers mark `changed` whatever `anomaly` says, so a ticket row never depends on
+ * whether a later event of the same batch happened to touch the ticket.
  */
-export function applyTicketEvent(
-  tickets: Record<string, Ticket>,
-  event: TicketEvent,
-): { changed: string } | { anomaly: string } {
+export interface TicketOutcome {
+  readonly changed?: string;
+  readonly anomaly?: string;
+}
+
+/**
+ * Applies a ticket event to a customer's tickets. Returns the id of the changed ticket, and an anomaly reason
+ * when the event cannot (fully) apply (unknown ticket, opened twice, resolved while resolved...). Never throws.
+ */
+export function applyTicketEvent(tickets: Record<string, Ticket>, event: TicketEvent): TicketOutcome {
   const at = normalizeTs(event.occurredAt);
   const id = event.data.ticketId;
   const t = tickets[id];
@@ -71,7 +79,7 @@ export function applyTicketEvent(
       }
       t.agentReplies++;
       if (t.firstReplyAt === null || at < t.firstReplyAt) {
-        if (at < t.openedAt) return { anomaly: 'agent reply before the ticket was opened' };
+        if (at < t.openedAt) return { changed: id, anomaly: 'agent reply before the ticket was opened' };
         t.firstReplyAt = at;
       }
       return { changed: id };

@@ -31,6 +31,7 @@ describe('value projection', () => {
       {
         customer_id: 'c1',
         month: '2024-01',
+        currency: 'USD',
         orders: 2,
         gross_minor: 1500,
         refunds_minor: 0,
@@ -39,6 +40,7 @@ describe('value projection', () => {
       {
         customer_id: 'c1',
         month: '2024-02',
+        currency: 'USD',
         orders: 1,
         gross_minor: 2000,
         refunds_minor: 300,
@@ -88,12 +90,23 @@ describe('value projection', () => {
     ]);
   });
 
-  it('given amounts in another currency and an unknown subscription, then they are counted, not summed', () => {
+  it('given amounts in another currency, then each currency keeps its own amounts and none is dropped', () => {
     const { rows, anomalies } = given(
       ev('PurchaseMade', '2024-01-05T10:00:00Z', { orderId: 'o1', amount: usd(1000) }),
       ev('PurchaseMade', '2024-01-06T10:00:00Z', {
         orderId: 'o2',
         amount: { amountMinor: 99, currency: 'EUR' },
+      }),
+      ev('SubscriptionStarted', '2024-01-07T00:00:00Z', {
+        subscriptionId: 's-jpy',
+        plan: 'pro',
+        mrr: { amountMinor: 5000, currency: 'JPY' },
+        termMonths: 12,
+        renewalDate: '2025-01-07',
+      }),
+      ev('SubscriptionExpanded', '2024-02-01T00:00:00Z', {
+        subscriptionId: 's-jpy',
+        mrr: { amountMinor: 7000, currency: 'USD' },
       }),
       ev('SubscriptionRenewed', '2024-01-07T10:00:00Z', {
         subscriptionId: 'ghost',
@@ -101,7 +114,32 @@ describe('value projection', () => {
         renewalDate: '2025-01-07',
       }),
     ).then(valueProjection);
-    expect(rows['value_customers']![0]).toMatchObject({ gross_revenue_minor: 1000, orders: 1, anomalies: 2 });
-    expect(anomalies.map((a) => a['position'])).toEqual([2, 3]);
+    expect(rows['value_customers']![0]).toMatchObject({
+      currency: 'USD',
+      currencies: 'EUR,JPY,USD',
+      gross_revenue_minor: 1000,
+      orders: 1,
+      mrr_minor: 0,
+      anomalies: 2,
+    });
+    expect(
+      rows['value_currencies']!.map((r) => [r['currency'], r['gross_revenue_minor'], r['mrr_minor']]),
+    ).toEqual([
+      ['EUR', 99, 0],
+      ['JPY', 0, 5000],
+      ['USD', 1000, 0],
+    ]);
+    expect(
+      rows['value_months']!.map((m) => [m['month'], m['currency'], m['gross_minor'], m['mrr_end_minor']]),
+    ).toEqual([
+      ['2024-01', 'EUR', 99, null],
+      ['2024-01', 'JPY', 0, 5000],
+      ['2024-01', 'USD', 1000, null],
+    ]);
+    // The expansion in USD of a JPY subscription and the renewal of an unknown one are odd: counted, not applied.
+    expect(anomalies.map((a) => [a['position'], a['reason']])).toEqual([
+      [4, 'MRR in USD, the subscription is in JPY'],
+      [5, 'SubscriptionRenewed for unknown subscription'],
+    ]);
   });
 });

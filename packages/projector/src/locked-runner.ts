@@ -12,6 +12,8 @@ export interface LockedRunOptions {
    * the held locks change.
    */
   readonly run: (projections: readonly ProjectionName[], signal: AbortSignal) => Promise<void>;
+  /** Told after every successful attempt at the locks (the database answers: the runner is healthy). */
+  readonly onAttempt?: () => void;
   /** Told the projections this process now runs, and the ones it waits for as a standby. */
   readonly onLocks?: (held: readonly ProjectionName[], standby: readonly ProjectionName[]) => void;
 }
@@ -22,7 +24,9 @@ export interface LockedRunOptions {
  * projection has one runner at a time; a process that gets no lock waits as a hot standby and retries every
  * `retryMs`; when a holder dies its locks are freed and a standby takes the projections over from their
  * stored checkpoints. A lock lost while running (its session died) stops those projections at once.
- * A store without locks (SQLite) runs every projection directly.
+ * A store without locks (SQLite) runs every projection directly. A failure to reach the database (taking a lock,
+ * or inside `run`) rejects, after giving back every lock held: the caller retries (`retryForever`), so a
+ * transient outage never leaves the process running without its views.
  */
 export async function runWithProjectionLocks(options: LockedRunOptions, signal: AbortSignal): Promise<void> {
   const { readModel, projections } = options;
@@ -43,6 +47,7 @@ export async function runWithProjectionLocks(options: LockedRunOptions, signal: 
         gained = true;
       }
     }
+    options.onAttempt?.();
     return gained;
   };
   const running = (): ProjectionName[] => projections.filter((p) => held.has(p));

@@ -3,8 +3,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { GlobalPosition, StoredEvent } from '@crm-ledger/core';
-import type { WriteLock } from '@crm-ledger/readmodel-sqlite';
-import { MAX_PARTITIONS } from '@crm-ledger/store-sqlite';
+import type { WriteLock } from '@crm-ledger/sqlite';
+import { MAX_PARTITIONS } from '@crm-ledger/sqlite';
 import type { ProjectionName } from '@crm-ledger/projections';
 import type { BuildReport } from './replay.js';
 
@@ -51,6 +51,8 @@ export interface WorkerTask {
   /** The customers (and so the events) of this thread: partition `index` of `count`. */
   readonly partition: { readonly index: number; readonly count: number };
   readonly until: GlobalPosition;
+  /** Business time of the cut (see `ReplayOptions.asOf`). */
+  readonly asOf?: string;
   readonly batchSize: number;
   readonly cacheSize?: number;
   readonly lock: SharedArrayBuffer;
@@ -98,6 +100,7 @@ export interface WorkersOptions {
   /** Threads, one partition of the customers each (the read model's partitions must be set up). */
   readonly threads: number;
   readonly until: GlobalPosition;
+  readonly asOf?: string;
   readonly batchSize: number;
   readonly cacheSize?: number;
   readonly onSkipped?: (event: StoredEvent) => void;
@@ -147,6 +150,7 @@ export function buildInWorkers(
         projections: options.projections,
         partition: { index: i, count: options.threads },
         until: options.until,
+        ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
         batchSize: options.batchSize,
         ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
         lock: lock.buffer,

@@ -1,6 +1,13 @@
-import type { EventStore, GlobalPosition, ReadModelStore, StoredEvent } from '@crm-ledger/core';
+import {
+  isCheckpointMoved,
+  type EventStore,
+  type GlobalPosition,
+  type ReadModelStore,
+  type StoredEvent,
+} from '@crm-ledger/core';
 import { PROJECTION_NAMES, projections, type ProjectionName } from '@crm-ledger/projections';
-import { ProjectionEngine, type BatchReport } from './engine.js';
+import { customerHistoryReader } from './customer-history.js';
+import { ProjectionEngine, type BatchReport, type HeldCustomer } from './engine.js';
 
 export interface ProjectorOptions {
   readonly store: EventStore;
@@ -13,8 +20,15 @@ export interface ProjectorOptions {
   readonly cacheSize?: number;
   readonly onBatch?: (report: BatchReport) => void;
   readonly onSkipped?: (event: StoredEvent) => void;
-  /** Told when the live loop restarts because a rebuild was swapped in under it. */
+  /**
+   * Told when the live loop restarts because the stored checkpoint moved under it (`CheckpointMoved`: a rebuild
+   * was swapped in, or another runner wrote).
+   */
   readonly onRestart?: (reason: string) => void;
+  /** Told each time the live loop (re)starts from the stored checkpoints (the read model answered). */
+  readonly onResumed?: () => void;
+  /** Told when a view starts holding a customer: applying one of its events threw (see docs/guarantees.md). */
+  readonly onHeld?: (held: HeldCustomer) => void;
 }
 
 /** Creates the live tables of the views; returns the views whose stored tables come from another version. */
@@ -45,13 +59,18 @@ export class Projector {
 
   private async engine(): Promise<ProjectionEngine> {
     await ensureProjections(this.options.readModel, this.names());
-    return ProjectionEngine.open({
+    const engine = await ProjectionEngine.open({
       readModel: this.options.readModel,
       projections: this.names(),
       target: 'live',
+      readCustomer: customerHistoryReader(this.options.store),
       ...(this.options.cacheSize === undefined ? {} : { cacheSize: this.options.cacheSize }),
       ...(this.options.onSkipped === undefined ? {} : { onSkipped: this.options.onSkipped }),
+      ...(this.options.onHeld === undefined ? {} : { onHeld: this.options.onHeld }),
     });
+    // Retries asked while no projector ran (`crm-ledger held retry`) do not wait for a new event.
+    await engine.retryPending();
+    return engine;
   }
 
   /** Applies everything stored after the checkpoints, then returns the position reached. */
@@ -68,13 +87,15 @@ export class Projector {
   }
 
   /**
-   * Follows the log live (catch-up subscription) until `signal` aborts. When a rebuild is swapped in under it
-   * (the stored checkpoint moved: `CheckpointMoved`), it drops its in-memory states and resumes from the new
-   * checkpoint; other errors end the loop (rejected promise).
+   * Follows the log live (catch-up subscription) until `signal` aborts. When the stored checkpoint moves under
+   * it (`CheckpointMoved`: a rebuild was swapped in, or another runner wrote), it drops its in-memory states
+   * and resumes from the stored checkpoint; other errors end the loop (rejected promise): the caller decides
+   * whether to retry (transient I/O) or stop (see `projectorComponent`).
    */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const engine = await this.engine();
+      this.options.onResumed?.();
       try {
         for await (const page of this.options.store.subscribe({
           after: engine.position,
@@ -86,7 +107,7 @@ export class Projector {
         }
         return;
       } catch (error) {
-        if (!(error instanceof Error) || error.name !== 'CheckpointMoved') throw error;
+        if (!isCheckpointMoved(error)) throw error;
         this.options.onRestart?.(error.message);
       }
     }

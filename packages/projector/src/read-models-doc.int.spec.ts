@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTION_NAMES, projections } from '@crm-ledger/projections';
-import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { Projector } from './projector.js';
 import { appendInterleaved } from './test-history.js';
@@ -40,6 +40,12 @@ describe('docs/read-models.md', () => {
       expect(rows.length).toBeGreaterThan(0);
     },
   );
+
+  it('never sums minor units across currencies: a query summing a *_minor column groups by currency', () => {
+    const summing = queries.filter((q) => /SUM\([^)]*_minor/.test(q));
+    expect(summing.length).toBeGreaterThanOrEqual(3);
+    for (const q of summing) expect(q, q).toMatch(/GROUP BY[^;]*currency/);
+  });
 
   it('documents every table and column of every view', () => {
     for (const name of PROJECTION_NAMES)

@@ -4,8 +4,8 @@
  * single-thread replay.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { SharedMutex, threadCpuSeconds, type WorkerMessage, type WorkerTask } from './parallel-replay.js';
 import { buildShadow } from './replay.js';
 
@@ -28,6 +28,7 @@ try {
     readModel,
     projections: task.projections,
     until: task.until,
+    ...(task.asOf === undefined ? {} : { asOf: task.asOf }),
     batchSize: task.batchSize,
     read: (after, until, batchSize) =>
       store.readPartition({ after, until, batchSize, partition: task.partition }),

@@ -1,6 +1,14 @@
-import type { EventStore, GlobalPosition, ReadModelStore, StoredEvent } from '@crm-ledger/core';
+import {
+  partitionedRebuilds,
+  type EventStore,
+  type GlobalPosition,
+  type ReadModelStore,
+  type StoredEvent,
+} from '@crm-ledger/core';
 import { PROJECTION_NAMES, projections, type ProjectionName } from '@crm-ledger/projections';
+import { customerHistoryReader } from './customer-history.js';
 import { ProjectionEngine } from './engine.js';
+import { inCut } from './cut.js';
 import { buildInWorkers, replayThreads, type ParallelReplay } from './parallel-replay.js';
 
 export interface ReplayProgress {
@@ -20,8 +28,16 @@ export interface ReplayOptions {
   readonly readModel: ReadModelStore;
   /** Which views to rebuild, default all four. */
   readonly projections?: readonly ProjectionName[];
-  /** Stop after this position (inclusive): the views "as of" the past. Default: the head of the log now. */
+  /**
+   * Ledger time ("as known at"): stop after this position (inclusive). Default: the head of the log now.
+   * The views' checkpoint is this position.
+   */
   readonly until?: GlobalPosition;
+  /**
+   * Business time ("as of", see `cut.ts`): apply only events that occurred at or before this instant (UTC
+   * ISO-8601). The others up to `until` are passed over: the rebuilt views show what had happened by then.
+   */
+  readonly asOf?: string;
   /**
    * Resume a rebuild left unfinished by a crash (default true): continue from its shadow checkpoint.
    * With false, every rebuild starts again from position 0.
@@ -68,6 +84,8 @@ export interface BuildOptions {
   readonly readModel: ReadModelStore;
   readonly projections: readonly ProjectionName[];
   readonly until: GlobalPosition;
+  /** Business time: only events that occurred at or before it (see {@link ReplayOptions.asOf}). */
+  readonly asOf?: string;
   readonly batchSize: number;
   readonly cacheSize?: number;
   readonly onSkipped?: (event: StoredEvent) => void;
@@ -81,18 +99,6 @@ export interface BuildOptions {
   ) => AsyncIterable<readonly StoredEvent[]>;
 }
 
-/** The SQLite read model's bookkeeping of a partitioned rebuild (`SqliteReadModel`). */
-interface Partitioned {
-  partitionsOf(projection: string): number | undefined;
-  beginPartitions(projection: string, count: number): void;
-  endPartitions(projection: string, until: GlobalPosition): void;
-}
-
-const partitioned = (readModel: ReadModelStore): Partitioned | undefined =>
-  'beginPartitions' in readModel && typeof readModel.beginPartitions === 'function'
-    ? (readModel as unknown as Partitioned)
-    : undefined;
-
 /**
  * Applies the log from the lowest shadow checkpoint of the views up to `until` to their shadow tables (rows
  * and shadow checkpoints in one transaction per page). The views must be set up for a rebuild.
@@ -102,8 +108,10 @@ export async function buildShadow(options: BuildOptions): Promise<BuildReport & 
     readModel: options.readModel,
     projections: options.projections,
     target: 'shadow',
+    readCustomer: customerHistoryReader(options.store),
     ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
     ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
+    ...(options.asOf === undefined ? {} : { select: inCut({ asOf: options.asOf }) }),
   });
   const from = engine.position;
   let events = 0;
@@ -136,7 +144,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const now = options.now ?? (() => performance.now());
   const until = options.until ?? (await store.headPosition());
   const threads = replayThreads(options.parallel);
-  const parts = partitioned(readModel);
+  const parts = partitionedRebuilds(readModel);
   if (threads > 1 && parts === undefined)
     throw new Error('a parallel replay needs the SQLite read model on parallel.readModelFile');
   for (const name of names) {
@@ -170,6 +178,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           projections: names,
           threads,
           until,
+          ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
           batchSize,
           ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
           ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
@@ -180,6 +189,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           readModel,
           projections: names,
           until,
+          ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
           batchSize,
           ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
           ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),

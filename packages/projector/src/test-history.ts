@@ -1,5 +1,5 @@
 import type { EventStore, ReadModelStore, Row } from '@crm-ledger/core';
-import { customerStream, type RawEnvelope } from '@crm-ledger/events';
+import { emptyRecord, customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { PROJECTION_NAMES, projections } from '@crm-ledger/projections';
 
 /**
@@ -27,7 +27,7 @@ export async function appendInterleaved(
 
 /** Every row of every view table (state tables included), in primary-key order: for equality checks. */
 export async function dumpViews(readModel: ReadModelStore): Promise<Record<string, readonly Row[]>> {
-  const out: Record<string, readonly Row[]> = {};
+  const out = emptyRecord<readonly Row[]>();
   for (const name of PROJECTION_NAMES) {
     for (const t of projections[name].spec.tables) {
       const order = t.primaryKey.join(', ');

@@ -1,7 +1,7 @@
 // Child process for the crash-resume spec: replays into the read model, slowly (a pause per page), and prints
 // each committed position, so the parent can SIGKILL it mid-replay. Uses the built packages (pnpm build first).
-import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { replay } from '../dist/index.js';
 
 const [eventsFile, readModelFile, pauseMs] = process.argv.slice(2);

@@ -1,13 +1,60 @@
 import { z } from 'zod';
-import { clvReadModelSpec, distributionBySegment } from '@crm-ledger/clv-ledger';
-import type { ReadModelStore, Row } from '@crm-ledger/core';
+import { clvReadModelSpec, distributionBySegment, latestRefitAttempt } from '@crm-ledger/clv-ledger';
+import type { ComponentHealth, ReadModelStore, Row } from '@crm-ledger/core';
 import { CustomerId } from '@crm-ledger/events';
 import { ErrorBody, requireScope, sendError, type ApiKeyStore, type HttpApp } from '@crm-ledger/http-kit';
 
 export interface ClvRoutesOptions {
   readonly readModel: ReadModelStore;
   readonly keys: ApiKeyStore;
+  /**
+   * The status board the scheduled refit of this process reports on (entry `clv-refit`): a refit that failed
+   * or is retrying is told on `GET /v1/clv/status`. Without it the status only knows the stored fit.
+   */
+  readonly refitStatus?: { get(name: string): ComponentHealth | undefined };
 }
+
+const ClvStatusSchema = z
+  .object({
+    state: z
+      .enum(['none', 'failed', 'fitted'])
+      .describe(
+        'none: no fit stored and no failed refit known; failed: no fit stored and the latest refit failed; fitted: a fit is stored (the latest refit may still have failed since: see refit)',
+      ),
+    fit: z
+      .object({
+        fittedAt: z.string(),
+        observationEnd: z.string(),
+        currency: z.string(),
+        customers: z.number(),
+      })
+      .nullable(),
+    refit: z
+      .object({
+        state: z.enum(['failed', 'retrying']),
+        at: z.string().describe('When it failed (retrying: since when)'),
+        error: z.string(),
+      })
+      .nullable()
+      .describe(
+        "The refit schedule's trouble, when this process runs it and the latest attempt failed; or, with no fit stored, the latest recorded attempt's refusal (any process)",
+      ),
+    lastAttempt: z
+      .object({
+        at: z.string().describe('When the latest scheduled refit ran'),
+        outcome: z.enum(['fitted', 'refused']),
+        reason: z
+          .string()
+          .nullable()
+          .describe('Why the data cannot support a fit (NotConverged, NotIdentified, ...); null when fitted'),
+        detail: z.string().nullable(),
+      })
+      .nullable()
+      .describe(
+        'The latest scheduled refit attempt recorded in the read model (clv_refit_attempts), by any process',
+      ),
+  })
+  .meta({ id: 'ClvStatus' });
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
@@ -107,6 +154,11 @@ export class ClvQueries {
     return latest === undefined ? undefined : fitOf(latest);
   }
 
+  /** The latest scheduled refit attempt recorded in the read model, or undefined. */
+  lastAttempt() {
+    return latestRefitAttempt(this.readModel);
+  }
+
   /** A customer's row of `clv_customers` (column names as in SQL), or undefined. */
   async customerRow(customerId: string): Promise<Row | undefined> {
     await this.ensure();
@@ -142,10 +194,62 @@ export function registerClvRoutes(app: HttpApp, options: ClvRoutesOptions): void
   const security = [{ apiKey: [] }];
 
   app.get(
+    '/v1/clv/status',
+    {
+      onRequest: auth,
+      schema: {
+        operationId: 'getClvStatus',
+        tags: ['clv'],
+        summary: 'Whether there is a CLV fit, from when, and whether the latest refit failed (and why)',
+        security,
+        response: { 200: ClvStatusSchema, ...errors },
+      },
+    },
+    async () => {
+      const [fit, attempt] = await Promise.all([q.latestFit(), q.lastAttempt()]);
+      const h = options.refitStatus?.get('clv-refit');
+      const refused =
+        fit === undefined && attempt?.outcome === 'refused'
+          ? { state: 'failed' as const, at: attempt.at, error: `${attempt.reason}: ${attempt.detail}` }
+          : null;
+      const refit =
+        h === undefined || h.state === 'running'
+          ? refused
+          : h.state === 'failed'
+            ? { state: 'failed' as const, at: h.at, error: h.error }
+            : { state: 'retrying' as const, at: h.since, error: h.lastError };
+      return {
+        lastAttempt:
+          attempt === undefined
+            ? null
+            : {
+                at: attempt.at,
+                outcome: attempt.outcome,
+                reason: attempt.reason ?? null,
+                detail: attempt.detail ?? null,
+              },
+        state:
+          fit !== undefined ? ('fitted' as const) : refit === null ? ('none' as const) : ('failed' as const),
+        fit:
+          fit === undefined
+            ? null
+            : {
+                fittedAt: fit.fittedAt,
+                observationEnd: fit.window.observationEnd,
+                currency: fit.currency,
+                customers: fit.bgNbd.customers,
+              },
+        refit,
+      };
+    },
+  );
+
+  app.get(
     '/v1/clv/fit',
     {
       onRequest: auth,
       schema: {
+        operationId: 'getClvFit',
         tags: ['clv'],
         summary: 'The latest predictive CLV fit: BG/NBD and Gamma-Gamma parameters, fit date, data window',
         security,
@@ -164,6 +268,7 @@ export function registerClvRoutes(app: HttpApp, options: ClvRoutesOptions): void
     {
       onRequest: auth,
       schema: {
+        operationId: 'getCustomerClv',
         tags: ['clv'],
         summary:
           "A customer's P(alive), expected purchases and spend, and discounted CLV, with the fit they come from",
@@ -203,6 +308,7 @@ export function registerClvRoutes(app: HttpApp, options: ClvRoutesOptions): void
     {
       onRequest: auth,
       schema: {
+        operationId: 'getClvAggregates',
         tags: ['aggregates', 'clv'],
         summary: 'Distribution of a CLV metric by segment, acquisition channel or cohort month',
         description:

@@ -11,10 +11,11 @@ import {
   writeClvToReadModel,
 } from '@crm-ledger/clv-ledger';
 import { fixedClock, type Row } from '@crm-ledger/core';
-import { createHttpServer, fileApiKeyStore, generateApiKey, type HttpApp } from '@crm-ledger/http-kit';
+import { createHttpServer, generateApiKey, type HttpApp } from '@crm-ledger/http-kit';
+import { openSqliteAuthStore } from '@crm-ledger/sqlite';
 import { Projector } from '@crm-ledger/projector';
-import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { registerClvRoutes } from './clv-routes.js';
 import { registerQueryRoutes } from './routes.js';
 
@@ -42,7 +43,7 @@ describe('CLV routes over a real SQLite read model', () => {
     await appendSimulatedPurchases(store, { customers: 240, observationEnd: '2026-03-09', seed: 8 });
     readModel = openSqliteReadModel({ file: path.join(dir, 'readmodel.sqlite') });
     await new Projector({ store, readModel }).catchUp();
-    const keys = fileApiKeyStore(path.join(dir, 'keys.json'));
+    const keys = openSqliteAuthStore(path.join(dir, 'auth.sqlite')).keys;
     const read = generateApiKey('analyst', ['read'], '2026-01-01T00:00:00Z');
     const append = generateApiKey('writer', ['append'], '2026-01-01T00:00:00Z');
     await keys.add(read.record);

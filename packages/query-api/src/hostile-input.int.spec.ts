@@ -14,8 +14,8 @@ import {
   type HttpApp,
 } from '@crm-ledger/http-kit';
 import { Projector } from '@crm-ledger/projector';
-import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel, type SqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { registerClvRoutes } from './clv-routes.js';
 import { registerQueryRoutes } from './routes.js';
@@ -64,7 +64,10 @@ const ROUTES = [
   '/v1/aggregates/channels',
   '/v1/aggregates/clv',
   '/v1/clv/fit',
+  '/v1/clv/status',
+  '/v1/aggregates/accounts',
   '/v1/customers/c-000001/clv',
+  '/v1/customers/c-000001/signals',
 ];
 const PARAMS = [
   'asOf',
@@ -84,6 +87,9 @@ const PARAMS = [
   'by',
   'months',
   'channel',
+  'status',
+  'type',
+  'asKnownAt',
   '__proto__',
   'constructor',
   'toString',

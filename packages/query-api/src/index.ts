@@ -1,4 +1,5 @@
 export * from './queries.js';
 export * from './routes.js';
-export * from './component.js';
+export * from './settings.js';
 export * from './clv-routes.js';
+export * from './fx.js';

@@ -1,9 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import {
   GENESIS_LINK,
-  canonicalJson,
+  STORE_CLOSED,
   chainLink,
+  checkExpectedRevision,
+  idempotencyConflict,
+  storeUnavailable,
   systemClock,
+  validateAppend,
+  validateReadStream,
   type AppendError,
   type AppendOptions,
   type AppendResult,
@@ -16,14 +21,12 @@ import {
   type StoredEvent,
   type SubscribeOptions,
 } from '@crm-ledger/core';
-import { validateEvent, type RawEnvelope } from '@crm-ledger/events';
+import type { RawEnvelope } from '@crm-ledger/events';
 
 interface Known {
   readonly streamName: string;
   readonly content: string;
 }
-
-const MAX_STREAM_NAME = 200;
 
 /**
  * A reference `EventStore` in memory: the simplest implementation of the port's contract. It exists to keep
@@ -45,40 +48,10 @@ export class InMemoryEventStore implements EventStore {
     options: AppendOptions = {},
   ): Promise<E.Either<AppendError, AppendResult>> {
     await Promise.resolve();
-    if (this.closed) return E.left({ type: 'StoreUnavailable', message: 'the store is closed' });
-    const nameProblem = streamNameProblem(streamName);
-    if (nameProblem !== undefined) return E.left({ type: 'InvalidAppend', message: nameProblem });
-    const batch: unknown = events;
-    if (!Array.isArray(batch) || events.length === 0) {
-      return E.left({ type: 'InvalidAppend', message: 'a batch holds at least one event' });
-    }
-    const expected = options.expectedRevision ?? 'any';
-    if (
-      typeof expected === 'number'
-        ? !Number.isSafeInteger(expected) || expected < 0
-        : expected !== 'any' && expected !== 'no_stream' && expected !== 'stream_exists'
-    ) {
-      return E.left({ type: 'InvalidAppend', message: `bad expected revision ${String(expected)}` });
-    }
-    const contents: string[] = [];
-    const seen = new Set<string>();
-    for (let index = 0; index < events.length; index++) {
-      const valid = validateEvent(events[index]);
-      if (E.isLeft(valid)) {
-        return E.left({ type: 'InvalidAppend', message: 'invalid event', index, issues: valid.left.issues });
-      }
-      let content: string;
-      try {
-        content = canonicalJson(events[index]);
-      } catch (e) {
-        return E.left({ type: 'InvalidAppend', message: `not JSON: ${String(e)}`, index });
-      }
-      const id = valid.right.eventId;
-      if (seen.has(id))
-        return E.left({ type: 'InvalidAppend', message: `event ${id} twice in the batch`, index });
-      seen.add(id);
-      contents.push(content);
-    }
+    if (this.closed) return E.left(storeUnavailable(STORE_CLOSED));
+    const valid = validateAppend(streamName, events, options.expectedRevision ?? 'any');
+    if (E.isLeft(valid)) return valid;
+    const { expected, bodies: contents } = valid.right;
     let stored = 0;
     for (let i = 0; i < events.length; i++) {
       const known = this.ids.get(events[i]!.eventId);
@@ -86,10 +59,10 @@ export class InMemoryEventStore implements EventStore {
       stored++;
       const eventId = events[i]!.eventId;
       if (known.streamName !== streamName) {
-        return E.left({ type: 'IdempotencyConflict', eventId, streamName, reason: 'different_stream' });
+        return E.left(idempotencyConflict(eventId, streamName, 'different_stream'));
       }
       if (known.content !== contents[i]) {
-        return E.left({ type: 'IdempotencyConflict', eventId, streamName, reason: 'different_content' });
+        return E.left(idempotencyConflict(eventId, streamName, 'different_content'));
       }
     }
     const stream = this.streams.get(streamName) ?? [];
@@ -101,15 +74,14 @@ export class InMemoryEventStore implements EventStore {
     }
     if (stored > 0) {
       const eventId = events.find((e) => this.ids.has(e.eventId))!.eventId;
-      return E.left({ type: 'IdempotencyConflict', eventId, streamName, reason: 'partial_batch' });
+      return E.left(idempotencyConflict(eventId, streamName, 'partial_batch'));
     }
-    const actual = stream.length === 0 ? ('no_stream' as const) : stream.length - 1;
-    const ok =
-      expected === 'any' ||
-      (expected === 'no_stream' && actual === 'no_stream') ||
-      (expected === 'stream_exists' && actual !== 'no_stream') ||
-      expected === actual;
-    if (!ok) return E.left({ type: 'WrongExpectedRevision', streamName, expected, actual });
+    const expectation = checkExpectedRevision(
+      streamName,
+      expected,
+      stream.length === 0 ? 'no_stream' : stream.length - 1,
+    );
+    if (E.isLeft(expectation)) return expectation;
     const recordedAt = this.clock.now();
     const positions: GlobalPosition[] = [];
     for (let i = 0; i < events.length; i++) {
@@ -140,16 +112,10 @@ export class InMemoryEventStore implements EventStore {
     options: ReadStreamOptions = {},
   ): Promise<E.Either<ReadError, readonly StoredEvent[]>> {
     await Promise.resolve();
-    const nameProblem = streamNameProblem(streamName);
-    if (nameProblem !== undefined) return E.left({ type: 'InvalidAppend', message: nameProblem });
-    const from = options.fromRevision ?? 0;
-    const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-    if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(max) || max < 0) {
-      return E.left({
-        type: 'InvalidAppend',
-        message: 'fromRevision and maxCount are non-negative integers',
-      });
-    }
+    if (this.closed) return E.left(storeUnavailable(STORE_CLOSED));
+    const read = validateReadStream(streamName, options);
+    if (E.isLeft(read)) return read;
+    const { from, max } = read.right;
     return E.right((this.streams.get(streamName) ?? []).slice(from, from + max));
   }
 
@@ -212,12 +178,4 @@ export class InMemoryEventStore implements EventStore {
     this.waiters = [];
     for (const w of waiters) w();
   }
-}
-
-function streamNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string' || name.length === 0) return 'a stream name is a non-empty string';
-  if (name.length > MAX_STREAM_NAME) return `a stream name has at most ${MAX_STREAM_NAME} characters`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'a stream name has no control characters';
-  return undefined;
 }

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { EVENT_TYPES, validateEvent } from '@crm-ledger/events';
+import { EVENT_TYPES, SIGNAL_AREA_TYPES, validateEvent } from '@crm-ledger/events';
 import { describe, expect, it } from 'vitest';
 import { customerIdOf, generateCustomer, generateHistory } from './generate.js';
 import { summarize } from './summary.js';
@@ -55,9 +55,24 @@ describe('generateHistory', () => {
       }
     });
 
-    it('covers every event type of the catalogue, and some TicketOpened in schema version 1', () => {
+    /**
+     * Not generated: the corrections area. `ExchangeRateRecorded` belongs to the reserved stream `fx-rates`, which
+     * is not a customer history (no registration, not counted in `customers`), and `EventVoided` is an operator's
+     * correction (`crm-ledger void`), not customer behaviour; both are covered by their own specs (voids: the
+     * corrections e2e and void-parity specs; rates: the query API's money spec).
+     */
+    const NOT_GENERATED: readonly string[] = [
+      'EventVoided',
+      'ExchangeRateRecorded',
+      // signals (issue #16) are derived by the signal engine from the history, never generated as behaviour
+      ...SIGNAL_AREA_TYPES,
+    ];
+
+    it('covers every event type of the catalogue but the corrections, and some TicketOpened in schema version 1', () => {
       const summary = summarize(history);
-      for (const type of EVENT_TYPES) expect(summary.byType[type] ?? 0, type).toBeGreaterThan(0);
+      for (const type of EVENT_TYPES.filter((t) => !NOT_GENERATED.includes(t)))
+        expect(summary.byType[type] ?? 0, type).toBeGreaterThan(0);
+      for (const type of NOT_GENERATED) expect(summary.byType[type] ?? 0, type).toBe(0);
       const v1 = history
         .flatMap((c) => c.events)
         .filter((e) => e.type === 'TicketOpened' && e.schemaVersion === 1);

@@ -1,3 +1,4 @@
 export * from './generate.js';
 export * from './summary.js';
 export { Rng, uuidFor } from './rng.js';
+export * from './disorder.js';

@@ -88,6 +88,13 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** Beta(a, b), as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x + y === 0 ? 0.5 : x / (x + y);
+  }
+
   /** Gamma(shape, 1) for shape >= 1 (Marsaglia-Tsang); for shape < 1 uses the boost. */
   gamma(shape: number): number {
     if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.next() || 1e-12, 1 / shape);

@@ -1,3 +1,4 @@
+import { emptyRecord } from '@crm-ledger/events';
 import type { CustomerHistory } from './generate.js';
 
 export interface HistorySummary {
@@ -10,7 +11,7 @@ export interface HistorySummary {
 
 /** Counts customers and events (by type) of a history, consuming it once. */
 export function summarize(history: Iterable<CustomerHistory>): HistorySummary {
-  const byType: Record<string, number> = {};
+  const byType = emptyRecord<number>();
   let customers = 0;
   let events = 0;
   let first: string | undefined;

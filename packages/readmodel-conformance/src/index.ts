@@ -1,0 +1,3 @@
+export * from './suite.js';
+export * from './fixtures.js';
+export * from './documented-sql.js';

@@ -1,3 +1,0 @@
-export * from './component.js';
-export * from './ledger.js';
-export * from './shredder.js';

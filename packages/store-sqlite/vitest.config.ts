@@ -1,2 +1,0 @@
-import { sharedConfig } from '../../infra/vitest/shared.js';
-export default sharedConfig(import.meta.dirname);

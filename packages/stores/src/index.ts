@@ -1,2 +1,0 @@
-export * from './stores.js';
-export * from './pii.js';
