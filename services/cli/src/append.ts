@@ -1,4 +1,5 @@
-import type { EventStore } from '@crm-ledger/core';
+import * as E from 'fp-ts/lib/Either.js';
+import { isIdempotencyConflict, type EventStore } from '@crm-ledger/core';
 import type { RawEnvelope } from '@crm-ledger/events';
 import { appendCustomerEvents, type CustomerOutcome } from '@crm-ledger/ingest-api';
 
@@ -16,39 +17,39 @@ export type Failure = {
  * Appends one customer's events atomically. If a batch mixes stored and new events (an import was
  * interrupted, or an earlier file held some of the same records) the store refuses it as a whole
  * (`partial_batch`); then each event is appended on its own, which is idempotent one by one.
- * Returns the counts, or the first failure and the index of the event it concerns.
+ * Returns the counts, or (Left) the first failure and the index of the event it concerns.
  */
 export async function appendResumable(
   store: EventStore,
   customerId: string,
   events: readonly RawEnvelope[],
-): Promise<{ ok: true; written: Written } | { ok: false; failure: Failure }> {
+): Promise<E.Either<Failure, Written>> {
   const outcome = await appendCustomerEvents(store, customerId, events);
   switch (outcome.status) {
     case 'appended':
-      return { ok: true, written: { appended: events.length, duplicate: 0 } };
+      return E.right({ appended: events.length, duplicate: 0 });
     case 'duplicate':
-      return { ok: true, written: { appended: 0, duplicate: events.length } };
+      return E.right({ appended: 0, duplicate: events.length });
     case 'conflict':
-      if (outcome.error.type === 'IdempotencyConflict' && outcome.error.reason === 'partial_batch') break;
-      return { ok: false, failure: { outcome, index: indexOf(events, outcome) } };
+      if (isIdempotencyConflict(outcome.error) && outcome.error.reason === 'partial_batch') break;
+      return E.left({ outcome, index: indexOf(events, outcome) });
     case 'invalid':
     case 'unavailable':
     case 'gone':
-      return { ok: false, failure: { outcome, index: 0 } };
+      return E.left({ outcome, index: 0 });
   }
   const written = { appended: 0, duplicate: 0 };
   for (const [index, event] of events.entries()) {
     const one = await appendCustomerEvents(store, customerId, [event]);
     if (one.status === 'appended') written.appended += 1;
     else if (one.status === 'duplicate') written.duplicate += 1;
-    else return { ok: false, failure: { outcome: one, index } };
+    else return E.left({ outcome: one, index });
   }
-  return { ok: true, written };
+  return E.right(written);
 }
 
 function indexOf(events: readonly RawEnvelope[], outcome: CustomerOutcome): number {
-  if (outcome.status !== 'conflict' || outcome.error.type !== 'IdempotencyConflict') return 0;
+  if (outcome.status !== 'conflict' || !isIdempotencyConflict(outcome.error)) return 0;
   const id = outcome.error.eventId;
   return Math.max(
     0,

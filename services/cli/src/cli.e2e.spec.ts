@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 
 /** Runs the built `crm-ledger` command as a child process. */
 const main = path.resolve(import.meta.dirname, '../dist/main.js');
@@ -96,7 +96,24 @@ describe('crm-ledger', () => {
     const again = await run(['seed', '--customers', '20', '--seed', '7', '--data-dir', dataDir]);
     expect(again.stdout).toContain(`0 events appended, ${n} already present`);
     expect(await head(dataDir)).toBe(n);
-  });
+    // the history ends at the end of yesterday (UTC) unless --end says otherwise: it lives in the present
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    expect(first.stdout).toContain(`to ${yesterday}T23:59:59.999Z`);
+    const otherEnd = await run([
+      'seed',
+      '--customers',
+      '20',
+      '--seed',
+      '7',
+      '--end',
+      '2025-12-31',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(otherEnd.code).toBe(1);
+    expect(otherEnd.stderr).toContain('Seed with the --end of the first run');
+    expect(await head(dataDir)).toBe(n);
+  }, 120_000);
 
   it.runIf(cdnowDir !== undefined)(
     'imports CDNOW_sample (6,919 purchases) and re-imports it idempotently',
@@ -140,6 +157,8 @@ describe('crm-ledger', () => {
       'amount',
       '--date-format',
       'YYYY-MM-DD',
+      '--currency',
+      'USD',
       '--batch-size',
       '6',
       '--data-dir',
@@ -206,9 +225,9 @@ describe('crm-ledger', () => {
     expect(created.code).toBe(0);
     const key = created.stdout.trim();
     expect(key).toMatch(/^crml_[a-f0-9]{12}_/);
-    const file = readFileSync(path.join(dataDir, 'api-keys.json'), 'utf8');
-    expect(file).not.toContain(key);
-    expect(statSync(path.join(dataDir, 'api-keys.json')).mode & 0o777).toBe(0o600);
+    const file = readFileSync(path.join(dataDir, 'auth.sqlite'));
+    expect(file.includes(key)).toBe(false);
+    expect(statSync(path.join(dataDir, 'auth.sqlite')).mode & 0o777).toBe(0o600);
     const id = key.slice(5, 17);
     expect((await run(['keys', 'list', '--data-dir', dataDir])).stdout).toMatch(
       new RegExp(`${id}\\s+append,read.*active`),

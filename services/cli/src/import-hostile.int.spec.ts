@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPurchaseCsvParser, ndjsonParser, type LineParser } from '@crm-ledger/importers';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { importFile } from './importing.js';
 
 /**
@@ -46,6 +46,7 @@ const csvParser = (): LineParser => {
   const p = createPurchaseCsvParser({
     source: 'shop',
     header: true,
+    currency: 'USD',
     columns: { customer: 'client', date: 'when', amount: 'total' },
   });
   if (E.isLeft(p)) throw new Error('bad options');
@@ -90,10 +91,10 @@ describe('importing a file with a hostile line (real SQLite store)', () => {
         const lines = Array.from({ length: 6 }, (_, i) => goodNdjson(i + 1));
         lines.splice(at, 0, bad);
         const { result, head } = await importWithHostileLine(lines, ndjsonParser, 'ndjson');
-        expect(result.ok, bad.slice(0, 80)).toBe(false);
-        if (!result.ok) {
-          expect(result.lineNumber).toBe(at + 1);
-          expect(result.message.length).toBeGreaterThan(0);
+        expect(E.isLeft(result), bad.slice(0, 80)).toBe(true);
+        if (E.isLeft(result)) {
+          expect(result.left.lineNumber).toBe(at + 1);
+          expect(result.left.message.length).toBeGreaterThan(0);
         }
         expect(head).toBe(0);
       }),
@@ -111,8 +112,8 @@ describe('importing a file with a hostile line (real SQLite store)', () => {
           csvParser(),
           'csv',
         );
-        expect(result.ok, bad).toBe(false);
-        if (!result.ok) expect(result.lineNumber).toBe(at + 2);
+        expect(E.isLeft(result), bad).toBe(true);
+        if (E.isLeft(result)) expect(result.left.lineNumber).toBe(at + 2);
         expect(head).toBe(0);
       }),
       { numRuns: 30 },

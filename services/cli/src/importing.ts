@@ -2,7 +2,8 @@ import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { EventStore } from '@crm-ledger/core';
-import type { RawEnvelope } from '@crm-ledger/events';
+import { customerStream, type RawEnvelope } from '@crm-ledger/events';
+import * as E from 'fp-ts/lib/Either.js';
 import { parseSource, type LineError, type LineParser } from '@crm-ledger/importers';
 import { groupByCustomer } from '@crm-ledger/ingest-api';
 import { appendResumable, inPool } from './append.js';
@@ -16,16 +17,16 @@ export interface ImportSummary {
   skipped: number;
 }
 
-export type ImportResult =
-  | { ok: true; summary: ImportSummary }
-  /** Stopped at a bad line or a refused append; `writtenBefore` lines were written, the failing batch not. */
-  | {
-      ok: false;
-      summary: ImportSummary;
-      lineNumber: number;
-      message: string;
-      batch: { from: number; to: number };
-    };
+/** Where an import stopped, at a bad line or a refused append: the lines before the failing batch were written. */
+export interface ImportFailure {
+  readonly summary: ImportSummary;
+  readonly lineNumber: number;
+  readonly message: string;
+  readonly batch: { readonly from: number; readonly to: number };
+}
+
+/** The summary of a finished import, or (Left) where it stopped and what it wrote before. */
+export type ImportResult = E.Either<ImportFailure, ImportSummary>;
 
 async function* countingBytes(file: string, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
@@ -36,10 +37,10 @@ async function* countingBytes(file: string, onBytes: (n: number) => void): Async
 }
 
 /**
- * Imports a file line by line in batches of `batchSize` lines. A batch is parsed and validated completely
- * before any of it is written; then each customer's events of the batch are one atomic append. At the
- * first bad line the import stops without writing that batch, and names the line. Event ids are
- * deterministic, so a re-import (after fixing the line) writes only what is missing.
+ * Imports a file record by record (a CSV record may span lines) in batches of `batchSize` lines. A batch is
+ * parsed and validated completely before any of it is written; then each customer's events of the batch are
+ * one atomic append. At the first bad record the import stops without writing that batch, and names the line
+ * it starts on. Event ids are deterministic, so a re-import (after fixing the line) writes only what is missing.
  */
 export async function importFile(
   store: EventStore,
@@ -72,18 +73,17 @@ export async function importFile(
       ),
     );
     for (const [g, r] of results.entries()) {
-      if (r.ok) {
-        summary.appended += r.written.appended;
-        summary.duplicate += r.written.duplicate;
+      if (E.isRight(r)) {
+        summary.appended += r.right.appended;
+        summary.duplicate += r.right.duplicate;
       } else {
-        const line = groups[g]![1][r.failure.index]?.lineNumber ?? batchStart;
-        return {
-          ok: false,
+        const line = groups[g]![1][r.left.index]?.lineNumber ?? batchStart;
+        return E.left({
           summary,
           lineNumber: line,
-          message: describeFailure(r.failure),
+          message: describeFailure(r.left),
           batch: { from: batchStart, to: summary.lines },
-        };
+        });
       }
     }
     summary.events += batch.length;
@@ -110,20 +110,19 @@ export async function importFile(
     const failure = await write();
     if (failure !== undefined) return failure;
     if (options.progress) bar.update(size, { events: summary.events, line: summary.lines });
-    return { ok: true, summary };
+    return E.right(summary);
   } finally {
     if (options.progress) bar.stop();
   }
 }
 
 function failed(line: LineError, summary: ImportSummary, batchStart: number): ImportResult {
-  return {
-    ok: false,
+  return E.left({
     summary,
     lineNumber: line.lineNumber,
     message: line.message,
     batch: { from: batchStart, to: line.lineNumber },
-  };
+  });
 }
 
 /** The format a file name suggests. */
@@ -132,4 +131,85 @@ export function formatFromName(file: string): 'ndjson' | 'csv' | undefined {
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
   if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
   return undefined;
+}
+
+/** What an import would write, without writing it (`crm-ledger import --dry-run`). */
+export interface DryRun {
+  lines: number;
+  events: number;
+  skipped: number;
+  errors: LineError[];
+  customers: number;
+  /** Per currency: events with an amount in it and their sum (minor units of that currency only). */
+  currencies: Map<string, { events: number; amountMinor: number }>;
+  /** Events whose id an earlier line of the file already gave (written once). */
+  duplicatesInFile: number;
+  /** Events already in the ledger (an import run before): they would be skipped as duplicates. */
+  alreadyStored: number;
+  /** The first mapped events, as they would be appended. */
+  first: RawEnvelope[];
+}
+
+function amountOf(event: RawEnvelope): { minor: number; currency: string } | undefined {
+  const d = event.data as { amount?: { amountMinor?: unknown; currency?: unknown } } | null;
+  const a = d?.amount;
+  return typeof a?.amountMinor === 'number' && typeof a.currency === 'string'
+    ? { minor: a.amountMinor, currency: a.currency }
+    : undefined;
+}
+
+/**
+ * Parses and maps a whole file as `importFile` would, reads the streams of its customers to count what is
+ * already stored, and writes nothing. Every bad line is collected (an import would stop at the first).
+ */
+export async function dryRunImport(
+  store: EventStore,
+  file: string,
+  parser: LineParser,
+  options: { sample: number },
+): Promise<DryRun> {
+  const out: DryRun = {
+    lines: 0,
+    events: 0,
+    skipped: 0,
+    errors: [],
+    customers: 0,
+    currencies: new Map(),
+    duplicatesInFile: 0,
+    alreadyStored: 0,
+    first: [],
+  };
+  const ids = new Map<string, Set<string>>();
+  for await (const line of parseSource(
+    countingBytes(file, () => undefined),
+    parser,
+  )) {
+    out.lines = line.lineNumber;
+    if (line.kind === 'skipped') out.skipped++;
+    else if (line.kind === 'error') out.errors.push(line);
+    else {
+      const e = line.event;
+      out.events++;
+      let seen = ids.get(e.customerId);
+      if (seen === undefined) ids.set(e.customerId, (seen = new Set()));
+      if (seen.has(e.eventId)) out.duplicatesInFile++;
+      seen.add(e.eventId);
+      const amount = amountOf(e);
+      if (amount !== undefined) {
+        const c = out.currencies.get(amount.currency) ?? { events: 0, amountMinor: 0 };
+        out.currencies.set(amount.currency, {
+          events: c.events + 1,
+          amountMinor: c.amountMinor + amount.minor,
+        });
+      }
+      if (out.first.length < options.sample) out.first.push(e);
+    }
+  }
+  out.customers = ids.size;
+  for (const [customerId, seen] of ids) {
+    const read = await store.readStream(customerStream(customerId));
+    if (E.isLeft(read)) throw new Error(read.left.message);
+    for (const s of read.right) if (seen.has(s.event.eventId)) out.alreadyStored++;
+  }
+  return out;
 }

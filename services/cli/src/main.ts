@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
+import { isStartupError } from '@crm-ledger/core';
 import { program } from './program.js';
-import { EXIT_USAGE, UsageError } from './settings.js';
+import { EXIT_USAGE } from './settings.js';
+
+// Every file and directory this process creates is private (0600 / 0700), whatever the shell's umask.
+process.umask(0o077);
 
 const cli = program();
 cli.exitOverride();
@@ -15,7 +19,9 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
-  } else if (err instanceof UsageError) {
+  } else if (isStartupError(err)) {
+    // the operator's to fix (a wrong command line or setting, a missing, open or wrong master key): the message
+    // says how, no stack
     process.stderr.write(`crm-ledger: ${err.message}\n`);
     process.exitCode = EXIT_USAGE;
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -2,12 +2,15 @@ import { Command } from 'commander';
 import { clvCommand } from './commands/clv.js';
 import { eraseCommand } from './commands/erase.js';
 import { exportCommand } from './commands/export.js';
+import { heldCommand } from './commands/held.js';
 import { importCommand } from './commands/import.js';
 import { keysCommand } from './commands/keys.js';
+import { masterKeyCommand } from './commands/master-key.js';
 import { replayCommand } from './commands/replay.js';
 import { seedCommand } from './commands/seed.js';
 import { startCommand } from './commands/start.js';
 import { verifyCommand } from './commands/verify.js';
+import { voidCommand } from './commands/void.js';
 
 export function program(): Command {
   const p = new Command('crm-ledger')
@@ -24,7 +27,10 @@ export function program(): Command {
     .addCommand(replayCommand())
     .addCommand(clvCommand())
     .addCommand(verifyCommand())
+    .addCommand(heldCommand())
     .addCommand(exportCommand())
-    .addCommand(eraseCommand());
+    .addCommand(eraseCommand())
+    .addCommand(masterKeyCommand())
+    .addCommand(voidCommand());
   return p;
 }

@@ -1,17 +1,16 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { z } from 'zod';
-import { loadServiceConfig, type ServiceEnv } from '@crm-ledger/config';
+import type { z } from 'zod';
+import {
+  FLAG_NAMES as SETTING_FLAGS,
+  envInt,
+  flagValues,
+  loadServiceConfig,
+  type ServiceEnv,
+} from '@crm-ledger/config';
+import { StartupError, invalidConfiguration } from '@crm-ledger/core';
 
-/** The flag that sets each variable: flags win over the environment. */
-export const FLAG_NAMES = {
-  CRM_LEDGER_DATA_DIR: '--data-dir',
-  CRM_LEDGER_HOST: '--host',
-  CRM_LEDGER_PORT: '--port',
-  CRM_LEDGER_LOG_LEVEL: '--log-level',
-  CRM_LEDGER_SQLITE_SYNCHRONOUS: '--sqlite-synchronous',
-  CRM_LEDGER_BODY_LIMIT: '--body-limit',
-  CRM_LEDGER_MAX_EVENTS_PER_BATCH: '--max-events-per-batch',
-} as const;
+/** The flag that sets each variable (declared in SETTINGS of @crm-ledger/config): flags win over the environment. */
+export const FLAG_NAMES = SETTING_FLAGS;
 
 /** Commander option values of the shared flags. */
 export interface SharedFlags {
@@ -19,6 +18,7 @@ export interface SharedFlags {
   host?: string;
   port?: string;
   logLevel?: string;
+  logFormat?: string;
   sqliteSynchronous?: string;
   bodyLimit?: string;
   maxEventsPerBatch?: string;
@@ -28,48 +28,27 @@ export interface SharedFlags {
 export const EXIT_DATA = 1;
 export const EXIT_USAGE = 2;
 
-export class UsageError extends Error {
-  constructor(readonly lines: readonly string[]) {
-    super(lines.join('\n'));
-  }
-}
+/** A wrong command line: the one start-up error (`StartupError`, reason 'usage'), one line per problem. */
+export const usageError = (lines: readonly string[]): StartupError => new StartupError('usage', lines);
 
-/** Validates env + flags with the zod schema; throws a UsageError listing every wrong value. */
+/** Validates env + flags with the zod schema; throws a `StartupError` listing every wrong value. */
 export function settingsFrom(flags: SharedFlags, env: NodeJS.ProcessEnv = process.env): ServiceEnv {
-  const r = loadServiceConfig(
-    env,
-    {
-      CRM_LEDGER_DATA_DIR: flags.dataDir,
-      CRM_LEDGER_HOST: flags.host,
-      CRM_LEDGER_PORT: flags.port,
-      CRM_LEDGER_LOG_LEVEL: flags.logLevel,
-      CRM_LEDGER_SQLITE_SYNCHRONOUS: flags.sqliteSynchronous,
-      CRM_LEDGER_BODY_LIMIT: flags.bodyLimit,
-      CRM_LEDGER_MAX_EVENTS_PER_BATCH: flags.maxEventsPerBatch,
-    },
-    FLAG_NAMES,
-  );
-  if (E.isLeft(r)) throw new UsageError(['invalid configuration:', ...r.left.map((l) => `  ${l}`)]);
-  return r.right;
+  const r = loadServiceConfig(env, flagValues(flags), FLAG_NAMES);
+  return orUsageError(r);
 }
 
 /** Parses a command's own option with zod, naming the flag in the message. */
 export function option<T>(flag: string, schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  throw new UsageError([
-    `${flag}: ${r.error.issues.map((i) => i.message).join('; ')}, got '${String(value)}'`,
-  ]);
+  throw usageError([`${flag}: ${r.error.issues.map((i) => i.message).join('; ')}, got '${String(value)}'`]);
 }
 
-export const positiveInt = (max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `must be a whole number from 1 to ${max}`)
-    .transform(Number)
-    .pipe(
-      z
-        .int()
-        .min(1, `must be a whole number from 1 to ${max}`)
-        .max(max, `must be a whole number from 1 to ${max}`),
-    );
+/** The settings read, or a `StartupError` ('configuration') listing every wrong value (exit code 2). */
+export function orUsageError<T>(r: E.Either<string[], T>): T {
+  if (E.isLeft(r)) throw invalidConfiguration(r.left);
+  return r.right;
+}
+
+/** A whole number from 1 to `max`, for a command's own option. */
+export const positiveInt = (max: number) => envInt(1, max, `a whole number from 1 to ${max}`);

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { deploymentOf, describeDeployment, type ServiceEnv } from '@crm-ledger/config';
+import type { ServiceEnv } from '@crm-ledger/config';
 import type { EventStore, ReadModelStore } from '@crm-ledger/core';
 import type { PiiVault } from '@crm-ledger/pii';
-import { openEventStore, openReadModelStore, openVault, withEncryption } from '@crm-ledger/stores';
+import { openConfiguredReadModel, openLedgerStore } from '@crm-ledger/app';
 
 /** The embedded default: one SQLite file in the data directory. */
 export function sqliteFile(dataDir: string): string {
@@ -10,38 +10,23 @@ export function sqliteFile(dataDir: string): string {
 }
 
 /**
- * The event store the configuration chose (CRM_LEDGER_EVENT_STORE): SQLite by default, or EventStoreDB, behind
- * the crypto-shredding decorator (personal fields encrypted with the customer's key from the key store,
- * CRM_LEDGER_KEY_STORE). Closing the store closes the key store.
+ * The event store the configuration chose (CRM_LEDGER_EVENT_STORE), opened as a writer by the root: behind the
+ * crypto-shredding decorator (CRM_LEDGER_KEY_STORE). Closing the store closes the key store.
  */
 export async function openStore(
   config: ServiceEnv,
   dataDir: string,
 ): Promise<{ store: EventStore; describe: string; vault: PiiVault; keysDescribe: string }> {
-  const deployment = deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir });
-  const opened = await openVault(deployment, config.CRM_LEDGER_MASTER_KEY);
-  const store = withEncryption(
-    openEventStore(deployment.eventStore, {
-      // the ingest API and the importers validate every event against the catalogue before appending
-      validation: 'envelope',
-    }),
-    opened,
-    { validate: false },
-  );
-  const where = describeDeployment(deployment).split('; ')[0]!;
-  const describe =
-    deployment.eventStore.kind === 'sqlite'
-      ? `${where} (synchronous=${deployment.eventStore.synchronous})`
-      : where;
+  const opened = await openLedgerStore(config, dataDir, 'writer');
   return {
-    store,
-    describe: `${describe}; ${opened.describe}`,
-    vault: opened.vault,
-    keysDescribe: opened.describe,
+    store: opened.store,
+    describe: opened.describe,
+    vault: opened.vault!,
+    keysDescribe: opened.keysDescribe!,
   };
 }
 
 /** The read-model store the configuration chose (CRM_LEDGER_READ_MODEL_STORE): SQLite by default, or PostgreSQL. */
 export function openReadModel(config: ServiceEnv, dataDir: string): Promise<ReadModelStore> {
-  return openReadModelStore(deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir }).readModel);
+  return openConfiguredReadModel(config, dataDir);
 }

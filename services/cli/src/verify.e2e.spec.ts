@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENESIS_LINK, chainLink } from '@crm-ledger/core';
-import { openSqliteDigestStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteDigestStore, openSqliteEventStore } from '@crm-ledger/sqlite';
 
 /** Runs the built `crm-ledger` command as a child process. */
 const main = path.resolve(import.meta.dirname, '../dist/main.js');

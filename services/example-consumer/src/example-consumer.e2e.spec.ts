@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { customerStream, upcast, type RawEnvelope } from '@crm-ledger/events';
 import { connectKafkaPublisher, createKafka, runRelay, silentLogger } from '@crm-ledger/kafka';
-import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { testBrokers } from './test-broker.js';
 
@@ -58,44 +58,61 @@ describe('crm-example-consumer as a process', () => {
       };
       expect(E.isRight(await store.append(customerStream(customerId), [opened]))).toBe(true);
     }
+    // A customer with an open ticket is erased: the consumer must forget the ticket.
+    const erased = 'c-000001';
+    const erasure: RawEnvelope = {
+      eventId: randomUUID(),
+      type: 'CustomerErased',
+      schemaVersion: 1,
+      customerId: erased,
+      occurredAt: '2026-01-02T00:00:00.000Z',
+      data: { reason: 'customer_request' },
+    };
+    expect(E.isRight(await store.append(customerStream(erased), [erasure]))).toBe(true);
     for await (const page of store.readAll()) events.push(...page.map((s) => s.event));
+    const expected = expectedOpenTickets(events);
+    expect(expected[erased]).toBeUndefined();
+    expect(expected['c-000002']).toContain('still-open-c-000002');
 
-    const prefix = `e2e-example-${process.pid}-${Date.now().toString(36)}`;
     const kafka = createKafka({ brokers: [testBrokers()], clientId: 'e2e', logger: silentLogger });
     const publisher = await connectKafkaPublisher({ kafka, logger: silentLogger, partitions: 3 });
-    const relayed = await runRelay({
-      name: 'e2e',
-      store,
-      checkpoints,
-      publisher,
-      topics: { prefix, layout: 'per-area' },
-      logger: silentLogger,
-      mode: 'catch-up',
-    });
+    for (const layout of ['per-area', 'single'] as const) {
+      const prefix = `e2e-example-${layout}-${process.pid}-${Date.now().toString(36)}`;
+      const relayed = await runRelay({
+        name: `e2e-${layout}`,
+        store,
+        checkpoints,
+        publisher,
+        topics: { prefix, layout },
+        logger: silentLogger,
+        mode: 'catch-up',
+      });
+      expect(relayed).toMatchObject({ _tag: 'Right', right: { published: events.length } });
+
+      const { stdout } = await run(process.execPath, [MAIN, '--until-caught-up'], {
+        env: {
+          ...process.env,
+          CRM_LEDGER_KAFKA_BROKERS: testBrokers(),
+          CRM_LEDGER_KAFKA_TOPIC_PREFIX: prefix,
+          CRM_LEDGER_KAFKA_TOPIC_LAYOUT: layout,
+          CRM_LEDGER_LOG_LEVEL: 'warn',
+        },
+        timeout: 90_000,
+      });
+      const view = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+        stats: { invalid: number; handled: number };
+        open: Record<string, string[]>;
+      };
+      expect(Object.keys(expected).length).toBeGreaterThan(0);
+      expect(view.open, layout).toEqual(expected);
+      expect(view.open[erased], `${layout}: the erased customer's open ticket is forgotten`).toBeUndefined();
+      expect(view.stats.invalid).toBe(0);
+      expect(view.stats.handled).toBeGreaterThan(0);
+    }
     await publisher.close();
     await store.close();
     await checkpoints.close();
-    expect(relayed).toMatchObject({ _tag: 'Right', right: { published: events.length } });
-
-    const { stdout } = await run(process.execPath, [MAIN, '--until-caught-up'], {
-      env: {
-        ...process.env,
-        CRM_LEDGER_KAFKA_BROKERS: testBrokers(),
-        CRM_LEDGER_KAFKA_TOPIC_PREFIX: prefix,
-        CRM_LEDGER_LOG_LEVEL: 'warn',
-      },
-      timeout: 90_000,
-    });
-    const view = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
-      stats: { invalid: number; handled: number };
-      open: Record<string, string[]>;
-    };
-    const expected = expectedOpenTickets(events);
-    expect(Object.keys(expected).length).toBeGreaterThan(0);
-    expect(view.open).toEqual(expected);
-    expect(view.stats.invalid).toBe(0);
-    expect(view.stats.handled).toBeGreaterThan(0);
-  }, 120_000);
+  }, 180_000);
 
   it('prints its help', async () => {
     const { stdout } = await run(process.execPath, [MAIN, '--help']);

@@ -2,38 +2,20 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import * as E from 'fp-ts/lib/Either.js';
-import { z } from 'zod';
-import { LedgerEnv, loadConfig, loggerOptions } from '@crm-ledger/config';
-import {
-  KAFKA_ENV_HELP,
-  KafkaEnv,
-  allTopics,
-  createKafka,
-  startEventConsumer,
-  topicOfArea,
-  type TopicConfig,
-} from '@crm-ledger/kafka';
+import { environmentHelp, loadProgramConfig, loggerOptions } from '@crm-ledger/config';
+import { allTopics, createKafka, startEventConsumer, topicOfArea, type TopicConfig } from '@crm-ledger/kafka';
 import { emptyView, openTicketsHandlers, snapshot } from './open-tickets.js';
 
 const HELP = `Usage: crm-example-consumer [--until-caught-up] [--help]
 
-An example downstream service: reads the service-area topic from the beginning and keeps the open support tickets
-per customer in memory (it commits no offsets: its view is rebuilt at each start). Logs a summary every 10 s.
+An example downstream service: reads the service-area topic (tickets) and the relationship-area topic (erasures) from
+the beginning and keeps the open support tickets per customer in memory, forgetting erased customers (it commits no
+offsets: its view is rebuilt at each start). Logs a summary every 10 s.
 
   --until-caught-up  print the view as JSON on stdout once the topic is read to its end, and exit
   -h, --help         this help
 
-Configuration (environment):
-  CRM_LEDGER_LOG_LEVEL                 pino level (default info)
-${Object.entries(KAFKA_ENV_HELP)
-  .filter(([k]) => k !== 'CRM_LEDGER_KAFKA_PARTITIONS')
-  .map(([k, v]) => `  ${k.padEnd(35)}  ${v}`)
-  .join('\n')}
-  CRM_LEDGER_EXAMPLE_GROUP_ID          consumer group (default crm-example-open-tickets)`;
-
-const ExampleEnv = LedgerEnv.pick({ CRM_LEDGER_LOG_LEVEL: true })
-  .extend(KafkaEnv.omit({ CRM_LEDGER_KAFKA_PARTITIONS: true }).shape)
-  .extend({ CRM_LEDGER_EXAMPLE_GROUP_ID: z.string().trim().min(1).default('crm-example-open-tickets') });
+${environmentHelp('example')}`;
 
 async function main(): Promise<number> {
   let args;
@@ -49,7 +31,7 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const loaded = loadConfig(ExampleEnv, process.env);
+  const loaded = loadProgramConfig('example', process.env);
   if (E.isLeft(loaded)) {
     const lines = loaded.left.map((l) => `  ${l}`).join('\n');
     console.error(`crm-example-consumer: invalid configuration\n${lines}\n\n${HELP}`);
@@ -61,7 +43,9 @@ async function main(): Promise<number> {
     prefix: config.CRM_LEDGER_KAFKA_TOPIC_PREFIX,
     layout: config.CRM_LEDGER_KAFKA_TOPIC_LAYOUT,
   };
-  const topic = topicOfArea(topics, 'service');
+  // Tickets are in the service area, CustomerErased in the relationship area: one topic in the single layout, two
+  // in the per-area layout (then without an order between them: the view remembers who was erased).
+  const subscribed = [...new Set([topicOfArea(topics, 'service'), topicOfArea(topics, 'relationship')])];
   const kafka = createKafka({
     brokers: config.CRM_LEDGER_KAFKA_BROKERS,
     clientId: 'crm-example-consumer',
@@ -72,13 +56,13 @@ async function main(): Promise<number> {
   const consumer = await startEventConsumer({
     kafka,
     groupId: config.CRM_LEDGER_EXAMPLE_GROUP_ID,
-    topics: [topic],
+    topics: subscribed,
     logger,
     handlers: openTicketsHandlers(view),
     fromBeginning: true,
     commitOffsets: false,
   });
-  logger.info({ topic, of: allTopics(topics) }, 'consuming');
+  logger.info({ topics: subscribed, of: allTopics(topics) }, 'consuming');
 
   if (args.values['until-caught-up'] === true) {
     await consumer.caughtUp();

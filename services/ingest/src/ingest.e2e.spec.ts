@@ -5,8 +5,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawEnvelope } from '@crm-ledger/events';
-import { ErrorBody, fileApiKeyStore, generateApiKey, keyFiles, type Scope } from '@crm-ledger/http-kit';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { ErrorBody, generateApiKey, keyFiles, type Scope } from '@crm-ledger/http-kit';
+import { openSqliteAuthStore } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 
 /** Drives the real ingest process (services/ingest/dist/main.js) over HTTP on loopback. */
 const main = path.resolve(import.meta.dirname, '../dist/main.js');
@@ -95,7 +96,7 @@ beforeAll(async () => {
     });
   });
   admin = readFileSync(path.join(dir, 'admin.key'), 'utf8').trim();
-  const store = fileApiKeyStore(keyFiles(dir).store);
+  const store = openSqliteAuthStore(keyFiles(dir).store).keys;
   for (const [name, scopes] of [
     ['append', ['append']],
     ['read', ['read']],

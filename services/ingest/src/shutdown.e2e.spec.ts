@@ -6,9 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { LedgerEnv, loadConfig } from '@crm-ledger/config';
 import type { EventStore } from '@crm-ledger/core';
-import { ingestComponent } from '@crm-ledger/ingest-api';
-import { startLedger } from '@crm-ledger/runtime';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { ingestComponent, startLedger } from '@crm-ledger/app';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-shutdown-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,9 +9,9 @@ import type { ReadModelStore, Row } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
 import { PROJECTION_NAMES, projections } from '@crm-ledger/projections';
 import { replay } from '@crm-ledger/projector';
-import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
-import { openReadModelStore } from '@crm-ledger/stores';
+import { openSqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
+import { openReadModelStore } from '@crm-ledger/app';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { customerStream } from '@crm-ledger/events';
 import { replay } from '@crm-ledger/projector';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
-import { openReadModelStore } from '@crm-ledger/stores';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
+import { openReadModelStore } from '@crm-ledger/app';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

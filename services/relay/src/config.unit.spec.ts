@@ -32,8 +32,10 @@ describe('parseConfig', () => {
     });
     expect(result._tag).toBe('Left');
     const lines = result._tag === 'Left' ? result.left.join('\n') : '';
-    expect(lines).toContain("CRM_LEDGER_KAFKA_BROKERS: must be host:port, comma-separated, got 'no-port'");
-    expect(lines).toContain("CRM_LEDGER_KAFKA_PARTITIONS: must be a positive whole number, got '0'");
+    expect(lines).toContain(
+      "CRM_LEDGER_KAFKA_BROKERS: must be 'off' or host:port[,host:port...], got 'no-port'",
+    );
+    expect(lines).toContain("CRM_LEDGER_KAFKA_PARTITIONS: must be a whole number from 1 to 1000, got '0'");
     expect(lines).toContain("CRM_LEDGER_RELAY_MODE: must be one of follow, catch-up, got 'sometimes'");
     expect(lines).toContain("CRM_LEDGER_RELAY_RETRIES: must be a whole number from 1 to 100, got '1000'");
   });

@@ -11,7 +11,7 @@ import {
   relayProducer,
   silentLogger,
 } from '@crm-ledger/kafka';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
 import { testBrokers } from './test-broker.js';
 
@@ -83,4 +83,22 @@ describe('crm-inbound as a process', () => {
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);
   }, 120_000);
+
+  it('writes to the event store of the shared configuration: EventStoreDB without its URL is refused (exit 2)', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        CRM_LEDGER_DATA_DIR: dir,
+        CRM_LEDGER_KAFKA_BROKERS: testBrokers(),
+        CRM_LEDGER_EVENT_STORE: 'eventstoredb',
+        CRM_LEDGER_EVENTSTOREDB_URL: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(2);
+    expect(stderr).toMatch(/CRM_LEDGER_EVENTSTOREDB_URL/);
+  }, 60_000);
 });

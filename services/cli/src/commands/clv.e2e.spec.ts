@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
+import { openSqliteReadModel } from '@crm-ledger/sqlite';
+import pg from 'pg';
 
 /** Runs the built `crm-ledger` command as a child process. */
 const main = path.resolve(import.meta.dirname, '../../dist/main.js');
@@ -16,9 +18,12 @@ const cdnowDir = [
   '/work/shared/data/cdnow',
 ].find((d): d is string => d !== undefined && existsSync(path.join(d, 'CDNOW_sample.txt')));
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [main, ...args], { timeout: 60_000, env }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
     });
   });
@@ -119,4 +124,37 @@ describe('crm-ledger clv', () => {
       }
     },
   );
+
+  it('fit writes into the configured read-model store: with CRM_LEDGER_READ_MODEL_STORE=postgres, PostgreSQL', async () => {
+    const dataDir = path.join(root, 'pg');
+    const schema = `clv_e2e_${randomBytes(4).toString('hex')}`;
+    const url = process.env.CRM_LEDGER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const env = {
+      ...process.env,
+      CRM_LEDGER_READ_MODEL_STORE: 'postgres',
+      CRM_LEDGER_POSTGRES_URL: url,
+      CRM_LEDGER_POSTGRES_SCHEMA: schema,
+    };
+    const sample = path.resolve(import.meta.dirname, '../../../../examples/cdnow-sample.txt');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const imported = await run(['import', '--format', 'cdnow-sample', sample, '--data-dir', dataDir], env);
+      expect(imported.code, imported.stderr).toBe(0);
+      const fit = await run(['clv', 'fit', '--data-dir', dataDir], env);
+      expect(fit.code, fit.stderr).toBe(0);
+      expect(fit.stderr).toContain(`clv_customers of PostgreSQL schema ${schema}`);
+      const record = JSON.parse(fit.stdout) as { fittedAt: string; bgNbd: { customers: number } };
+      const rows = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${schema}.clv_customers WHERE fitted_at = $1`,
+        [record.fittedAt],
+      );
+      expect(Number(rows.rows[0]!.n)).toBe(record.bgNbd.customers);
+      expect(existsSync(path.join(dataDir, 'readmodel.sqlite'))).toBe(false);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.query(`DROP SCHEMA IF EXISTS ${schema}__rebuild CASCADE`);
+      await client.end();
+    }
+  }, 120_000);
 });

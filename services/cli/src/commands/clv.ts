@@ -1,18 +1,14 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { z } from 'zod';
-import {
-  fitClvFromStore,
-  writeClvToReadModel,
-  type ClvFitRecord,
-  type ClvFromStoreError,
-} from '@crm-ledger/clv-ledger';
+import { fitClvFromStore, writeClvToReadModel, type ClvFromStoreError } from '@crm-ledger/clv-ledger';
+import { clvDir, writeRecord } from '@crm-ledger/app';
 import { systemClock } from '@crm-ledger/core';
 import { CURRENCIES } from '@crm-ledger/events';
-import { openSqliteReadModel, READ_MODEL_FILE } from '@crm-ledger/readmodel-sqlite';
-import { openStore } from '../store.js';
+import { READ_MODEL_FILE } from '@crm-ledger/sqlite';
+import { openReadModel, openStore } from '../store.js';
 import { EXIT_DATA, option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
 import { dataDirOption, syncOption } from './shared.js';
 
@@ -20,13 +16,10 @@ interface FitFlags extends SharedFlags {
   observationEnd?: string;
   currency: string;
   daysPerUnit: string;
-  minorPerMajor: string;
+  minorPerMajor?: string;
   months: string;
   discountRate: string;
 }
-
-/** Where fits are kept: `<data dir>/clv/latest.json` and one file per fit under `clv/fits/`. */
-const clvDir = (dataDir: string): string => path.join(path.resolve(dataDir), 'clv');
 
 const Day = z.iso.date('must be a day, YYYY-MM-DD');
 
@@ -45,23 +38,11 @@ function describeError(e: ClvFromStoreError): string {
       return `nobody among ${e.customers} customers bought twice in the window: ${e.model} cannot be fitted`;
     case 'NotConverged':
       return `the ${e.model} fit did not converge after ${e.evaluations} evaluations: ${e.message}`;
+    case 'NotIdentified':
+      return `the ${e.model} fit is not identified: ${e.reason}`;
     case 'UnreadableEvent':
       return `stored event at position ${e.globalPosition} does not parse: ${e.issues.map((i) => i.message).join('; ')}`;
   }
-}
-
-/** Stores a fit record in `clv/fits/` and replaces `clv/latest.json` atomically. */
-export function writeRecord(dataDir: string, record: ClvFitRecord): string {
-  const dir = clvDir(dataDir);
-  mkdirSync(path.join(dir, 'fits'), { recursive: true });
-  const text = JSON.stringify(record, null, 2) + '\n';
-  const file = path.join(dir, 'fits', `${record.fittedAt.replaceAll(':', '-')}.json`);
-  writeFileSync(file, text);
-  // Replace latest.json atomically: a reader never sees half a file.
-  const tmp = path.join(dir, 'latest.json.tmp');
-  writeFileSync(tmp, text);
-  renameSync(tmp, path.join(dir, 'latest.json'));
-  return file;
 }
 
 function fitCommand(): Command {
@@ -77,7 +58,10 @@ function fitCommand(): Command {
     .option('--observation-end <day>', 'last observed UTC day, YYYY-MM-DD, inclusive (default: yesterday)')
     .option('--currency <code>', 'the currency of the spend model (purchases in others are left out)', 'USD')
     .option('--days-per-unit <n>', 'days per model time unit (7: the model works in weeks)', '7')
-    .option('--minor-per-major <n>', 'minor units per major unit of the currency', '100')
+    .option(
+      '--minor-per-major <n>',
+      'minor units per major unit of the currency (default: its ISO 4217 exponent: 100 for USD, 1 for JPY)',
+    )
     .option('--months <n>', "horizon of each customer's CLV, months", '12')
     .option('--discount-rate <d>', 'monthly discount rate of the CLV', '0.01')
     .addHelpText(
@@ -92,7 +76,10 @@ Example (the CDNOW calibration period, 39 weeks from 1997-01-01):
       const observationEnd = option('--observation-end', Day, opts.observationEnd ?? yesterdayUtc());
       const currency = option('--currency', z.enum(CURRENCIES), opts.currency.toUpperCase());
       const daysPerUnit = option('--days-per-unit', positiveInt(366), opts.daysPerUnit);
-      const minorPerMajor = option('--minor-per-major', positiveInt(1_000_000), opts.minorPerMajor);
+      const minorPerMajor =
+        opts.minorPerMajor === undefined
+          ? undefined
+          : option('--minor-per-major', positiveInt(1_000_000), opts.minorPerMajor);
       const months = option('--months', positiveInt(600), opts.months);
       const monthlyDiscountRate = option(
         '--discount-rate',
@@ -103,7 +90,12 @@ Example (the CDNOW calibration period, 39 weeks from 1997-01-01):
       try {
         const fit = await fitClvFromStore(
           store,
-          { observationEnd, currency, daysPerUnit, minorPerMajor },
+          {
+            observationEnd,
+            currency,
+            daysPerUnit,
+            ...(minorPerMajor === undefined ? {} : { minorPerMajor }),
+          },
           systemClock,
         );
         if (E.isLeft(fit)) {
@@ -113,8 +105,12 @@ Example (the CDNOW calibration period, 39 weeks from 1997-01-01):
         }
         const head = await store.headPosition();
         const file = writeRecord(config.CRM_LEDGER_DATA_DIR, fit.right.record);
-        const readModelFile = path.join(path.resolve(config.CRM_LEDGER_DATA_DIR), READ_MODEL_FILE);
-        const readModel = openSqliteReadModel({ file: readModelFile });
+        // The configured read-model store (CRM_LEDGER_READ_MODEL_STORE), where the query API reads the fit.
+        const readModelFile =
+          config.CRM_LEDGER_READ_MODEL_STORE === 'postgres'
+            ? `PostgreSQL schema ${config.CRM_LEDGER_POSTGRES_SCHEMA}`
+            : path.join(path.resolve(config.CRM_LEDGER_DATA_DIR), READ_MODEL_FILE);
+        const readModel = await openReadModel(config, config.CRM_LEDGER_DATA_DIR);
         try {
           const written = await writeClvToReadModel(readModel, fit.right.record, fit.right.summaries, head, {
             months,

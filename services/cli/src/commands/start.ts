@@ -1,65 +1,69 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { catalogueComponents } from '@crm-ledger/ingest-api';
-import { onShutdownSignal } from '@crm-ledger/http-kit';
-import { deploymentOf } from '@crm-ledger/config';
-import { startLedger } from '@crm-ledger/runtime';
-import { openDigestStore } from '@crm-ledger/stores';
-import { components } from '../components.js';
-import { notaryComponent } from '../notary.js';
-import { createLogger } from '../logger.js';
-import { seedStore } from '../seeding.js';
-import { openReadModel, openStore } from '../store.js';
+import { environmentHelp, settingOf, settingsUsedBy } from '@crm-ledger/config';
+import { onShutdownSignal, processSettingsFrom, startProcess } from '@crm-ledger/app';
+import type { ProjectionLag } from '@crm-ledger/http-kit';
+import { createLogger, resolveLogFormat } from '../logger.js';
+import { defaultDemoEnd, seedStore } from '../seeding.js';
 import { option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
-import { dataDirOption, syncOption } from './shared.js';
+import { dataDirOption, settingOptions, syncOption } from './shared.js';
+
+/** The settings of `start` that have no flag, listed after its options. */
+const START_ENV_ONLY = settingsUsedBy('cli').filter(
+  (n) => settingOf(n).flag === undefined && settingOf(n).group !== 'Commands of `crm-ledger`',
+);
 
 export function startCommand(): Command {
-  return dataDirOption(syncOption(new Command('start')))
+  return settingOptions(
+    dataDirOption(syncOption(new Command('start'))),
+    'CRM_LEDGER_HOST',
+    'CRM_LEDGER_PORT',
+    'CRM_LEDGER_LOG_LEVEL',
+    'CRM_LEDGER_LOG_FORMAT',
+    'CRM_LEDGER_BODY_LIMIT',
+    'CRM_LEDGER_MAX_EVENTS_PER_BATCH',
+  )
     .description(
       'Run the whole ledger in one process on the embedded default: the SQLite event store in the data directory, ' +
         'the ingest API (and the projections and query API once they exist). On first start an admin API key is ' +
         'written to <data-dir>/admin.key.',
     )
-    .option('--host <host>', 'interface to listen on (env CRM_LEDGER_HOST, default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on, 0 for any free port (env CRM_LEDGER_PORT, default 4100)')
-    .option(
-      '--log-level <level>',
-      'fatal | error | warn | info | debug | trace | silent (env CRM_LEDGER_LOG_LEVEL, default info)',
-    )
-    .option('--body-limit <size>', 'largest request body, e.g. 4mb (env CRM_LEDGER_BODY_LIMIT)')
-    .option(
-      '--max-events-per-batch <n>',
-      'most events per request (env CRM_LEDGER_MAX_EVENTS_PER_BATCH, default 1000)',
-    )
+    .addHelpText('after', () => `\n${environmentHelp('cli', START_ENV_ONLY)}`)
     .option('--seed-if-empty', 'write the synthetic demo history when the event store is empty')
     .option('--seed-customers <n>', 'customers of the demo history (about 100 events each)', '1000')
     .action(async (opts: SharedFlags & { seedIfEmpty?: boolean; seedCustomers: string }) => {
       const config = settingsFrom(opts);
+      // the components' settings (query API, notary, CLV refit), as every process the root assembles reads them
+      const own = processSettingsFrom(process.env);
       const seedCustomers = option('--seed-customers', positiveInt(100_000), opts.seedCustomers);
       const logger = createLogger(config, 'crm-ledger');
       let seeded = '';
-      const ledger = await startLedger({
+      const pretty = resolveLogFormat(config.CRM_LEDGER_LOG_FORMAT) === 'pretty';
+      const ledger = await startProcess({
+        role: 'all',
         config,
         logger,
-        components: [
-          ...components,
-          notaryComponent((dataDir) =>
-            openDigestStore(deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir })),
-          ),
-        ],
-        openStore: (dataDir) => openStore(config, dataDir),
-        openReadModel: (dataDir) => openReadModel(config, dataDir),
-        extraSchemas: catalogueComponents(),
+        requestLogging: !pretty,
+        settings: own,
         beforeListen: async (store) => {
           if (opts.seedIfEmpty !== true || (await store.headPosition()) > 0) return;
           process.stderr.write(
             `the event store is empty: seeding a demo history of ${seedCustomers} customers...\n`,
           );
-          const s = await seedStore(store, { customers: seedCustomers, seed: 1, progress: true });
+          const s = await seedStore(store, {
+            customers: seedCustomers,
+            seed: 1,
+            end: defaultDemoEnd(new Date()),
+            progress: true,
+          });
           seeded = `seeded the empty store with ${s.appended} demo events of ${s.customers} customers`;
         },
       });
-      onShutdownSignal(logger, () => ledger.stop());
+      const statusStop = new AbortController();
+      onShutdownSignal(logger, () => {
+        statusStop.abort();
+        return ledger.stop();
+      });
       const rel = (p: string) => path.relative(process.cwd(), p) || '.';
       const lines = [
         `crm-ledger listening on ${ledger.url}`,
@@ -76,5 +80,43 @@ export function startCommand(): Command {
       ];
       process.stdout.write(lines.join('\n') + '\n');
       logger.info({ url: ledger.url, dataDir: ledger.dataDir }, 'crm-ledger started');
+      // A person watching: a short live status while the views catch up, then one line when they have.
+      if (pretty && process.stdout.isTTY === true) followCatchUp(() => ledger.lag(), statusStop.signal);
     });
+}
+
+/** How often the live status is printed while the views catch up. */
+const STATUS_EVERY_MS = 3_000;
+
+/**
+ * One readable line every few seconds on the terminal while the projection lags (`status: 12,345 events in the
+ * ledger · views caught up 2/4 · behind: service 1,200, value 800`), one line when every view has caught up, then
+ * silence. Nothing when the process runs no projector; a failed read is retried at the next tick.
+ */
+function followCatchUp(lag: () => Promise<ProjectionLag | undefined>, stopped: AbortSignal): void {
+  const n = (x: number) => x.toLocaleString('en-US');
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async (): Promise<void> => {
+    if (stopped.aborted) return;
+    const now = await lag().catch(() => null);
+    if (now === undefined) return;
+    if (now !== null) {
+      const behind = now.views.filter((v) => v.events > 0);
+      const caughtUp = now.views.length - behind.length;
+      if (behind.length === 0) {
+        process.stdout.write(
+          `status: ${n(now.head)} events in the ledger · all ${now.views.length} views caught up\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        `status: ${n(now.head)} events in the ledger · views caught up ${caughtUp}/${now.views.length} · behind: ` +
+          `${behind.map((v) => `${v.view} ${n(v.events)}`).join(', ')}\n`,
+      );
+    }
+    timer = setTimeout(() => void tick(), STATUS_EVERY_MS);
+    timer.unref();
+  };
+  stopped.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  void tick();
 }

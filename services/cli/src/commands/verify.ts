@@ -12,10 +12,10 @@ import {
 } from '@crm-ledger/audit';
 import { deploymentOf } from '@crm-ledger/config';
 import { CHAIN_ALGORITHM, systemClock, type LedgerDigest } from '@crm-ledger/core';
-import { readChainBackfill, type ChainBackfill } from '@crm-ledger/store-sqlite';
-import { openDigestStore } from '@crm-ledger/stores';
+import { readChainBackfill, type ChainBackfill } from '@crm-ledger/sqlite';
+import { openDigestStore } from '@crm-ledger/app';
 import { openStore } from '../store.js';
-import { EXIT_DATA, UsageError, option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
+import { EXIT_DATA, usageError, option, positiveInt, settingsFrom, type SharedFlags } from '../settings.js';
 import { dataDirOption } from './shared.js';
 
 const EXAMPLES = `
@@ -60,7 +60,7 @@ export function verifyCommand(): Command {
       const deployment = deploymentOf(config);
       const es = deployment.eventStore;
       if (es.kind === 'sqlite' && !existsSync(es.file)) {
-        throw new UsageError([`no ledger at ${es.file} (--data-dir or CRM_LEDGER_DATA_DIR)`]);
+        throw usageError([`no ledger at ${es.file} (--data-dir or CRM_LEDGER_DATA_DIR)`]);
       }
       const backfill = es.kind === 'sqlite' ? readChainBackfill(es.file) : undefined;
       const { store } = await openStore(config, config.CRM_LEDGER_DATA_DIR);
@@ -91,7 +91,7 @@ export function verifyCommand(): Command {
         if (report.ok && opts.exportDigest !== undefined) {
           exported = exportDigest(digests, systemClock.now());
           if (exported === undefined) {
-            throw new UsageError([
+            throw usageError([
               'nothing to export: the notary has recorded no digest yet (`crm-ledger start` records one every 10,000 events and each minute)',
             ]);
           }
@@ -142,14 +142,11 @@ function readAgainst(file: string): ExportedDigest {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError([`--against: cannot read ${file}: ${(error as Error).message}`]);
+    throw usageError([`--against: cannot read ${file}: ${(error as Error).message}`]);
   }
   const parsed = parseExportedDigest(text);
   if (E.isLeft(parsed)) {
-    throw new UsageError([
-      `--against: ${file} is not an exported digest:`,
-      ...parsed.left.map((l) => `  ${l}`),
-    ]);
+    throw usageError([`--against: ${file} is not an exported digest:`, ...parsed.left.map((l) => `  ${l}`)]);
   }
   return parsed.right;
 }
