@@ -5,7 +5,6 @@
  * its own, so its peak RSS is its own. Generation is not timed: histories are generated in chunks of
  * customers outside the timed sections, and only the appends (or inserts) of a chunk are timed.
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -15,8 +14,10 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { GENESIS_LINK, canonicalJson, chainLink } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
-import { EVENTS_DDL, INSERT_EVENT_SQL, openSqliteEventStore, pragmas } from '@crm-ledger/store-sqlite';
+import { EVENTS_DDL, INSERT_EVENT_SQL, openSqliteEventStore, pragmas } from '@crm-ledger/sqlite';
 import { generateHistory, type CustomerHistory } from '@crm-ledger/synthetic';
+import { forkTracked, runMain } from './lib/cleanup.js';
+import { ioSince, readIo, type IoCounters } from './lib/io.js';
 
 type Sync = 'full' | 'normal';
 type Validation = 'catalogue' | 'envelope';
@@ -57,6 +58,11 @@ interface RunResult {
   readonly appendLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
   readonly peakRssMiB: number;
   readonly fileMiB: number;
+  /**
+   * Bytes this run's process wrote per event during the timed sections (/proc/self/io, every thread): writeBytes
+   * to storage, wchar through write(2) (WAL frames and checkpoint copies). Null where /proc is missing.
+   */
+  readonly bytesPerEvent: { readonly writeBytes: number; readonly wchar: number } | null;
 }
 
 const HELP = `Usage: node bench/dist/append.js [options]
@@ -78,6 +84,7 @@ Options:
                       at the end of each section, so a larger chunk is closer to a continuous stream
   --raw-transaction <n> rows per transaction of the raw limit (default 10000, as issue 2 asks)
   --out <file>        write the results as JSON there (default: print only)
+  --smoke             a smoke run: 200 customers, ~5,000 events, sync full, 4 in flight (seconds; CI)
   --help              show this help
 `;
 
@@ -129,7 +136,9 @@ function fileSizeMiB(file: string): number {
   return Math.round((bytes / 1048576) * 10) / 10;
 }
 
-async function runStore(config: RunConfig, file: string): Promise<Omit<RunResult, 'peakRssMiB' | 'fileMiB'>> {
+type Measured = Omit<RunResult, 'peakRssMiB' | 'fileMiB' | 'bytesPerEvent'>;
+
+async function runStore(config: RunConfig, file: string): Promise<Measured> {
   const store = openSqliteEventStore({
     file,
     synchronous: config.synchronous,
@@ -202,7 +211,7 @@ async function runStore(config: RunConfig, file: string): Promise<Omit<RunResult
   };
 }
 
-function runRaw(config: RunConfig, file: string): Omit<RunResult, 'peakRssMiB' | 'fileMiB'> {
+function runRaw(config: RunConfig, file: string): Measured {
   const db = new Database(file);
   for (const p of pragmas(config.synchronous)) db.pragma(p);
   db.exec(EVENTS_DDL);
@@ -280,9 +289,19 @@ async function child(config: RunConfig): Promise<RunResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-bench-'));
   const file = path.join(dir, 'bench.sqlite');
   try {
+    // Everything written from opening the file to closing it (the checkpoint at close included).
+    const io0: IoCounters | null = readIo();
     const result = config.kind === 'store' ? await runStore(config, file) : runRaw(config, file);
+    const io = ioSince(io0);
     return {
       ...result,
+      bytesPerEvent:
+        io === null
+          ? null
+          : {
+              writeBytes: Math.round(io.writeBytes / result.events),
+              wchar: Math.round(io.wchar / result.events),
+            },
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       fileMiB: fileSizeMiB(file),
     };
@@ -293,7 +312,7 @@ async function child(config: RunConfig): Promise<RunResult> {
 
 function inChild(config: RunConfig): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(config)], {
+    const proc = forkTracked(fileURLToPath(import.meta.url), ['--child', JSON.stringify(config)], {
       stdio: 'inherit',
     });
     let result: RunResult | undefined;
@@ -335,6 +354,7 @@ async function main(): Promise<void> {
       'chunk-customers': { type: 'string', default: '1024' },
       'raw-transaction': { type: 'string', default: '10000' },
       out: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
       child: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -349,6 +369,15 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  if (values.smoke)
+    Object.assign(values, {
+      customers: '200',
+      events: '5000',
+      sync: 'full',
+      inflight: '4',
+      'chunk-customers': '64',
+      'raw-transaction': '1000',
+    });
   const base = {
     seed: Number(values.seed),
     customers: positiveInt(values.customers, 'customers'),
@@ -387,7 +416,8 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${r.kind.padEnd(5)} sync=${r.synchronous.padEnd(6)} inflight=${String(r.inflight ?? '-').padEnd(3)} ` +
           `validation=${String(r.validation ?? '-').padEnd(9)} writer=${String(r.writer ?? '-').padEnd(6)} ${r.events} events in ${r.timedSeconds.toFixed(2)} s: ` +
-          `${r.eventsPerSecond} events/s, ${r.cpuMicrosPerEvent} CPU µs/event, peak RSS ${r.peakRssMiB} MiB\n`,
+          `${r.eventsPerSecond} events/s, ${r.cpuMicrosPerEvent} CPU µs/event, peak RSS ${r.peakRssMiB} MiB, ` +
+          `written ${r.bytesPerEvent?.writeBytes ?? '?'} B/event to disk (${r.bytesPerEvent?.wchar ?? '?'} B/event through write(2))\n`,
       );
     }
   }
@@ -429,6 +459,11 @@ async function main(): Promise<void> {
       generation: `in chunks of ${base.chunkCustomers} customers outside the timed sections`,
     },
     startedAt,
+    sqlite: {
+      pragmas: pragmas(syncs[0] ?? 'full'),
+      bytesPerEvent:
+        'bytes the process wrote from opening the file to closing it (final checkpoint included), /proc/self/io: writeBytes to storage, wchar through write(2)',
+    },
     loadAverage1_5_15: {
       before: loadBefore.map((l) => l.toFixed(2)).join(' '),
       after: loadavg()
@@ -456,6 +491,7 @@ async function main(): Promise<void> {
         `CPU ${r.cpuMicrosPerEvent} vs ${round2(rawCpu(r.synchronous))} µs/event (all threads), ` +
         `busiest thread ${r.busiestThreadCpuMicrosPerEvent} => ${r.twoCoreCpuRatioToRaw.toFixed(2)}x raw on 2 idle cores | ` +
         `p99 append ${r.appendLatencyMs?.p99 ?? '-'} ms | peak RSS ${r.peakRssMiB} MiB | ` +
+        `written ${r.bytesPerEvent?.writeBytes ?? '?'} B/event (raw ${raws(r.synchronous)[0]?.bytesPerEvent?.writeBytes ?? '?'}) | ` +
         `sync=${r.synchronous} inflight=${r.inflight} validation=${r.validation} writer=${r.writer} ` +
         `events=${r.events} | load ${report.loadAverage1_5_15.before} -> ${report.loadAverage1_5_15.after}`,
     );
@@ -468,7 +504,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -8,17 +8,19 @@
  *    recovered parameters are compared with the ones that drew the data.
  * Simulation is not timed. Run it niced: `nice -n 10 node bench/dist/clv-fit.js`.
  */
-import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { createReadStream, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 import * as E from 'fp-ts/lib/Either.js';
 import { fitBgNbd, simulateBgNbd, type BgNbdParams } from '@crm-ledger/clv';
 import { fitClvModels, tallyPurchases } from '@crm-ledger/clv-ledger';
 import { systemClock } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { cdnowMaster, createPurchaseCsvParser, parseSource } from '@crm-ledger/importers';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
+import { tempDir, track } from './lib/cleanup.js';
 
 const HELP = `Usage: node bench/dist/clv-fit.js [options]
 
@@ -31,6 +33,7 @@ Options:
   --cdnow <dir>     directory holding CDNOW_master.txt (default: ../shared/data/cdnow or /work/shared/data/cdnow)
   --skip-master     skip the CDNOW master run
   --out <file>      write the results as JSON there (default: print only)
+  --smoke           a smoke run: 2,000 synthetic customers, the master file if it is there (CI)
   --help            show this help
 `;
 
@@ -45,7 +48,7 @@ const roundAll = (o: object): Record<string, number> =>
 const rssMiB = (): number => Math.round(process.memoryUsage().rss / 1048576);
 
 async function master(dir: string): Promise<Record<string, unknown>> {
-  const work = mkdtempSync(path.join(tmpdir(), 'clv-bench-'));
+  const work = tempDir('clv-bench-');
   const store = openSqliteEventStore({ file: path.join(work, 'ledger.db'), synchronous: 'normal' });
   try {
     const parser = createPurchaseCsvParser(cdnowMaster);
@@ -111,7 +114,35 @@ async function master(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
-function synthetic(customers: number, seed: number): Record<string, unknown> {
+const SCIPY = path.resolve(import.meta.dirname, '../scipy/bgnbd.py');
+
+/**
+ * The external reference: the same rows fitted by numpy + scipy alone (bench/scipy/bgnbd.py, Nelder-Mead on
+ * the BG/NBD log-likelihood), in a child process (tracked: stopped with the bench). Null, with a message, where
+ * python3 with scipy is missing.
+ */
+async function scipyFit(
+  rows: readonly { frequency: number; recency: number; T: number }[],
+): Promise<Record<string, number | string> | null> {
+  const dir = tempDir('clv-bench-scipy-');
+  const csv = path.join(dir, 'rows.csv');
+  writeFileSync(csv, rows.map((r) => `${r.frequency},${r.recency},${r.T}\n`).join(''));
+  try {
+    const run = promisify(execFile)('python3', [SCIPY, csv], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    track(run.child);
+    const { stdout } = await run;
+    return JSON.parse(stdout) as Record<string, number | string>;
+  } catch (error) {
+    process.stdout.write(
+      `scipy reference skipped (python3 with numpy and scipy needed): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
+    );
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function synthetic(customers: number, seed: number): Promise<Record<string, unknown>> {
   const t0 = now();
   const rows = simulateBgNbd(TRUE_PARAMS, customers, (_, u) => 27 + 12 * u(), seed);
   const simulateSeconds = secondsSince(t0);
@@ -134,6 +165,17 @@ function synthetic(customers: number, seed: number): Record<string, unknown> {
     fitted: roundAll(p),
     relativeError: { r: error('r'), alpha: error('alpha'), a: error('a'), b: error('b') },
     peakRssMiB: rssMiB(),
+    scipyReference: await (async () => {
+      const s = await scipyFit(rows);
+      if (s === null) return null;
+      const diff = (k: keyof BgNbdParams) => round(Math.abs(p[k] / Number(s[k]) - 1), 2);
+      return {
+        ...s,
+        what: 'numpy + scipy Nelder-Mead on the BG/NBD log-likelihood, the same rows (bench/scipy/bgnbd.py)',
+        relativeDifference: { r: diff('r'), alpha: diff('alpha'), a: diff('a'), b: diff('b') },
+        fitSecondsOverScipy: round(fitSeconds / Number(s.seconds), 2),
+      };
+    })(),
   };
 }
 
@@ -145,9 +187,11 @@ async function main(): Promise<void> {
       cdnow: { type: 'string' },
       'skip-master': { type: 'boolean', default: false },
       out: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
+  if (values.smoke) values.customers = '2000';
   if (values.help) {
     process.stdout.write(HELP);
     return;
@@ -168,12 +212,16 @@ async function main(): Promise<void> {
     cores: cpus().length,
   };
   if (!values['skip-master']) {
-    if (dir === undefined) throw new Error('CDNOW_master.txt not found: pass --cdnow <dir>');
-    report.cdnowMaster = await master(dir);
-    process.stdout.write(`CDNOW master: ${JSON.stringify(report.cdnowMaster)}\n`);
+    if (dir === undefined && values.smoke)
+      process.stdout.write('CDNOW_master.txt not found: the master run is skipped in this smoke run\n');
+    else if (dir === undefined) throw new Error('CDNOW_master.txt not found: pass --cdnow <dir>');
+    else {
+      report.cdnowMaster = await master(dir);
+      process.stdout.write(`CDNOW master: ${JSON.stringify(report.cdnowMaster)}\n`);
+    }
   }
   if (customers > 0) {
-    report.synthetic = synthetic(customers, seed);
+    report.synthetic = await synthetic(customers, seed);
     report.loadAverage = loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');

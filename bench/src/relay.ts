@@ -1,14 +1,21 @@
 /**
  * Relay benchmark: events/s from the ledger (SQLite) to acknowledged on a local Kafka broker, through the relay
  * (`runRelay`: read pages, encode with CloudEvents headers and PII removal, send, await acks = all, save the
- * checkpoint), beside kafkajs's raw producer rate measured in the same run on the same broker: the same producer
- * settings (`relayProducer`: idempotent, one request in flight, acks = all), the same messages already encoded and
- * grouped, sent in the same sends, nothing else timed. Target: relay >= 0.7x raw.
+ * checkpoint), beside two references measured in the same run on the same broker:
+ * - `kcat -P` (Debian's kcat, librdkafka: not our code, not our client), the same messages (keys and values; the
+ *   headers of the first message on every message, kcat's -H being per run), idempotent, acks = all, one request in
+ *   flight, topic by topic; the reference of the target (relay >= 0.5x kcat, issue 18);
+ * - kafkajs's raw producer: the same producer settings as the relay (`relayProducer`), the same messages already
+ *   encoded and grouped, sent in the same sends, nothing else timed (how much of the gap is the client);
+ * - the same sends through the relay's publisher with `--raw-producers` (4) kafkajs producers, each owning the
+ *   partitions p mod 4; optionally `@platformatic/kafka` (`--with-platformatic`) and a local build of
+ *   `@confluentinc/kafka-javascript` (`--confluent <dir>`; docs/kafka.md, "Client").
+ * The bench installs nothing: kcat comes from `apt-get install kcat` (CI's .ci/run installs it).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { customerStream } from '@crm-ledger/events';
@@ -17,6 +24,7 @@ import {
   chunkBySize,
   connectKafkaPublisher,
   createKafka,
+  DEFAULT_PRODUCERS,
   encodeEvent,
   relayProducer,
   runRelay,
@@ -24,15 +32,19 @@ import {
   type OutgoingMessage,
   type TopicConfig,
 } from '@crm-ledger/kafka';
-import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+// measurement only, not part of the relay (a dev dependency of @crm-ledger/kafka: see docs/kafka.md, "Client")
+import { timeSendsWithPlatformatic } from '@crm-ledger/kafka/platformatic-probe';
+import { openSqliteCheckpointStore, openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { runMain, tempDir, track } from './lib/cleanup.js';
+import { startBroker } from './lib/kafka-broker.js';
+import { timeSendsWithConfluent } from './lib/confluent-probe.js';
 
 const HELP = `Usage: node bench/dist/relay.js [options]
 
-Relays a synthetic ledger to a local Kafka broker and measures events/s from ledger to acknowledged, beside the raw
-kafkajs producer rate (same producer settings, same messages pre-encoded, same sends) on the same broker.
+Relays a synthetic ledger to a local Kafka broker and measures events/s from ledger to acknowledged, beside, in the
+same run and on the same broker: kcat -P (Debian's kcat on PATH: apt-get install kcat; idempotent, acks=all, one
+request in flight, the same messages), kafkajs's raw producer and @platformatic/kafka (same messages, same sends).
 
 Options:
   --events <n>       events in the ledger (default 1000000)
@@ -41,18 +53,18 @@ Options:
   --raw-events <n>   messages sent by each raw producer pass (default 200000)
   --partitions <n>   partitions per topic (default 6)
   --batch-size <n>   relay page size (default 5000)
+  --producers <n>    parallel kafkajs producers of the relay (default: the relay's default, 1)
+  --raw-producers <n>  parallel kafkajs producers of the second kafkajs pass (default 4)
+  --max-send-bytes <n>  relay send size (default 900000)
+  --with-platformatic   also measure @platformatic/kafka (needs Node >= 22.22; polyfilled here)
+  --confluent <dir>  also measure a local build of @confluentinc/kafka-javascript (docs/kafka.md, "Client")
   --ledger <file>    reuse (or build and keep) the ledger in this SQLite file
   --brokers <list>   use this broker instead of starting one from infra/kafka
   --out <file>       write the results as JSON there
+  --smoke            a smoke run: 2,000 events, 20 customers, 2,000 raw events, 1 partition, a 512 MiB broker
+                     heap, a throw-away ledger (CI)
   -h, --help         this help
 `;
-
-interface KafkaLauncher {
-  startKafka(options: { heap?: string; log?: (line: string) => void }): Promise<{
-    brokers: string;
-    stop: () => Promise<void>;
-  }>;
-}
 
 const now = () => process.hrtime.bigint();
 const seconds = (ns: bigint) => Number(ns) / 1e9;
@@ -94,7 +106,7 @@ function groupByTopic(messages: readonly OutgoingMessage[]) {
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       events: { type: 'string', default: '1000000' },
@@ -103,16 +115,32 @@ async function main(): Promise<number> {
       'raw-events': { type: 'string', default: '200000' },
       partitions: { type: 'string', default: '6' },
       'batch-size': { type: 'string', default: '5000' },
+      producers: { type: 'string', default: String(DEFAULT_PRODUCERS) },
+      'raw-producers': { type: 'string', default: '4' },
+      'max-send-bytes': { type: 'string', default: '900000' },
+      'with-platformatic': { type: 'boolean', default: false },
+      confluent: { type: 'string' },
       ledger: { type: 'string' },
       brokers: { type: 'string' },
       out: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
+    strict: true,
   });
   if (values.help === true) {
     console.log(HELP);
-    return 0;
+    return;
   }
+  if (values.smoke)
+    Object.assign(values, {
+      events: '2000',
+      customers: '20',
+      'raw-events': '2000',
+      partitions: '1',
+      'batch-size': '500',
+      ledger: undefined,
+    });
   const int = (name: string, v: string) => {
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer`);
@@ -124,17 +152,19 @@ async function main(): Promise<number> {
   const rawEvents = int('raw-events', values['raw-events']);
   const partitions = int('partitions', values.partitions);
   const batchSize = int('batch-size', values['batch-size']);
+  const producers = int('producers', values.producers);
+  const rawProducers = int('raw-producers', values['raw-producers']);
+  const maxSendBytes = int('max-send-bytes', values['max-send-bytes']);
 
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-bench-relay-'));
+  // Removed (with the broker's run directory below) when the bench ends, throws or is stopped.
+  const tmp = tempDir('crm-bench-relay-');
   const ledgerFile = values.ledger ?? path.join(tmp, 'ledger.db');
   let broker: { brokers: string; stop: () => Promise<void> } | undefined;
+  let forgetBroker = () => {};
   try {
     const total = await buildLedger(ledgerFile, seed, customers, events);
     if (values.brokers === undefined) {
-      const launcher = (await import(
-        pathToFileURL(path.join(ROOT, 'infra/kafka/kafka.mjs')).href
-      )) as KafkaLauncher;
-      broker = await launcher.startKafka({ heap: '1g', log });
+      ({ broker, forget: forgetBroker } = await startBroker(values.smoke ? '512m' : '1g', log));
     }
     const brokers = (values.brokers ?? broker!.brokers).split(',');
     const kafka = createKafka({ brokers, clientId: 'bench-relay', logger: silentLogger });
@@ -142,10 +172,33 @@ async function main(): Promise<number> {
     const warmTopics: TopicConfig = { prefix: `bench-warm-${run}`, layout: 'per-area' };
     const rawTopics: TopicConfig = { prefix: `bench-raw-${run}`, layout: 'per-area' };
     const raw2Topics: TopicConfig = { prefix: `bench-raw2-${run}`, layout: 'per-area' };
+    const kcatTopics: TopicConfig = { prefix: `bench-kcat-${run}`, layout: 'per-area' };
+    const kcat2Topics: TopicConfig = { prefix: `bench-kcat2-${run}`, layout: 'per-area' };
+    const platTopics: TopicConfig = { prefix: `bench-plat-${run}`, layout: 'per-area' };
     const relayTopics: TopicConfig = { prefix: `bench-relay-${run}`, layout: 'per-area' };
-    const publisher = await connectKafkaPublisher({ kafka, logger: silentLogger, partitions });
+    const confTopics: TopicConfig = { prefix: `bench-conf-${run}`, layout: 'per-area' };
+    const conf2Topics: TopicConfig = { prefix: `bench-conf2-${run}`, layout: 'per-area' };
+    const confPTopics: TopicConfig = { prefix: `bench-confp-${run}`, layout: 'per-area' };
+    const confP2Topics: TopicConfig = { prefix: `bench-confp2-${run}`, layout: 'per-area' };
+    const rawNTopics: TopicConfig = { prefix: `bench-rawn-${run}`, layout: 'per-area' };
+    const rawN2Topics: TopicConfig = { prefix: `bench-rawn2-${run}`, layout: 'per-area' };
+    const publisher = await connectKafkaPublisher({ kafka, logger: silentLogger, partitions, producers });
     await publisher.ensureTopics(
-      [warmTopics, rawTopics, raw2Topics, relayTopics].flatMap((t) => allTopics(t)),
+      [
+        warmTopics,
+        rawTopics,
+        raw2Topics,
+        rawNTopics,
+        rawN2Topics,
+        kcatTopics,
+        kcat2Topics,
+        platTopics,
+        relayTopics,
+        confTopics,
+        conf2Topics,
+        confPTopics,
+        confP2Topics,
+      ].flatMap((t) => allTopics(t)),
     );
 
     const store = openSqliteEventStore({ file: ledgerFile });
@@ -177,9 +230,183 @@ async function main(): Promise<number> {
       return { messages, seconds: elapsed, avgValueBytes: Math.round(bytes / Math.max(1, messages)) };
     };
 
+    /**
+     * kafkajs through the relay's publisher with `rawProducers` parallel producers (each owning a disjoint set of
+     * partitions): the same messages encoded before the clock starts, sent in the relay's sends, nothing else timed.
+     */
+    const rawProducersPass = async (label: string, topics: TopicConfig, count: number) => {
+      const sends: OutgoingMessage[][] = [];
+      let messages = 0;
+      for await (const page of store.readAll({ until: Math.min(count, total), batchSize })) {
+        const encoded = page.map((s) => {
+          const m = encodeEvent(s, topics);
+          if (E.isLeft(m)) throw new Error(m.left.reason);
+          return m.right;
+        });
+        for (const chunk of chunkBySize(encoded, maxSendBytes)) {
+          sends.push(chunk);
+          messages += chunk.length;
+        }
+      }
+      const lanes = await connectKafkaPublisher({
+        kafka,
+        logger: silentLogger,
+        partitions,
+        producers: rawProducers,
+      });
+      await lanes.ensureTopics(allTopics(topics)); // reads the partition counts, untimed
+      await lanes.publish(sends[0]!.slice(0, 1)); // connects every producer's broker connection, untimed
+      log(`${label}: ${messages} messages in ${sends.length} sends ...`);
+      const r0 = now();
+      for (const send of sends) await lanes.publish(send);
+      const elapsed = seconds(now() - r0);
+      await lanes.close();
+      log(`${label}: ${Math.round(messages / elapsed)} messages/s`);
+      return { messages, seconds: elapsed };
+    };
+
+    /** The same prepared sends through @platformatic/kafka (measurement only: the relay uses kafkajs). */
+    const platformaticPass = async (label: string, topics: TopicConfig, count: number) => {
+      const sends: OutgoingMessage[][] = [];
+      let messages = 0;
+      for await (const page of store.readAll({ until: Math.min(count, total), batchSize })) {
+        const encoded = page.map((s) => {
+          const m = encodeEvent(s, topics);
+          if (E.isLeft(m)) throw new Error(m.left.reason);
+          return m.right;
+        });
+        for (const chunk of chunkBySize(encoded, 900_000)) {
+          sends.push(chunk);
+          messages += chunk.length;
+        }
+      }
+      log(`${label}: ${messages} messages in ${sends.length} sends ...`);
+      const elapsed = await timeSendsWithPlatformatic(brokers, sends);
+      log(`${label}: ${Math.round(messages / elapsed)} messages/s`);
+      return { messages, seconds: elapsed };
+    };
+
+    /** The same prepared sends through a local build of @confluentinc/kafka-javascript (`--confluent <dir>`). */
+    const confluentPass = async (
+      label: string,
+      topics: TopicConfig,
+      count: number,
+      dir: string,
+      window = 1,
+    ) => {
+      const sends: OutgoingMessage[][] = [];
+      let messages = 0;
+      for await (const page of store.readAll({ until: Math.min(count, total), batchSize })) {
+        const encoded = page.map((s) => {
+          const m = encodeEvent(s, topics);
+          if (E.isLeft(m)) throw new Error(m.left.reason);
+          return m.right;
+        });
+        for (const chunk of chunkBySize(encoded, maxSendBytes)) {
+          sends.push(chunk);
+          messages += chunk.length;
+        }
+      }
+      log(`${label}: ${messages} messages in ${sends.length} sends ...`);
+      const { seconds: elapsed, version } = await timeSendsWithConfluent(dir, brokers, sends, window);
+      log(`${label} ${version}: ${Math.round(messages / elapsed)} messages/s`);
+      return { messages, seconds: elapsed, version };
+    };
+
+    /** kcat -P: the first `count` events, encoded, one file per topic written before the clock starts. */
+    const kcatPass = async (label: string, topics: TopicConfig, count: number) => {
+      const files = new Map<string, { file: string; lines: string[] }>();
+      let headers: Readonly<Record<string, string>> | undefined;
+      let messages = 0;
+      for await (const page of store.readAll({ until: Math.min(count, total), batchSize })) {
+        for (const s of page) {
+          const m = encodeEvent(s, topics);
+          if (E.isLeft(m)) throw new Error(m.left.reason);
+          headers ??= m.right.headers;
+          let entry = files.get(m.right.topic);
+          if (entry === undefined) {
+            entry = { file: path.join(tmp, `${m.right.topic}.kcat`), lines: [] };
+            files.set(m.right.topic, entry);
+          }
+          entry.lines.push(`${m.right.key}\t${m.right.value}`);
+          messages++;
+        }
+      }
+      for (const entry of files.values()) fs.writeFileSync(entry.file, `${entry.lines.join('\n')}\n`);
+      const headerArgs = Object.entries(headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+      log(`${label}: ${messages} messages to ${files.size} topics ...`);
+      const r0 = now();
+      for (const [topic, entry] of files) {
+        await new Promise<void>((resolve, reject) => {
+          const child = track(
+            spawn(
+              'kcat',
+              [
+                '-P',
+                '-b',
+                brokers.join(','),
+                '-t',
+                topic,
+                '-K',
+                '\t',
+                '-l',
+                '-X',
+                'enable.idempotence=true',
+                '-X',
+                'acks=all',
+                '-X',
+                'max.in.flight.requests.per.connection=1',
+                ...headerArgs,
+                entry.file,
+              ],
+              { stdio: ['ignore', 'ignore', 'pipe'] },
+            ),
+          );
+          let stderr = '';
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.once('error', reject);
+          child.once('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`kcat exited ${code}: ${stderr}`)),
+          );
+        });
+      }
+      const elapsed = seconds(now() - r0);
+      log(`${label}: ${Math.round(messages / elapsed)} messages/s`);
+      return { messages, seconds: elapsed };
+    };
+
     // A freshly started broker (and this process) run slower for the first seconds: warm both up, untimed.
     await rawPass('warm-up', warmTopics, Math.min(50_000, rawEvents));
     const rawBefore = await rawPass('raw producer (before the relay)', rawTopics, rawEvents);
+    const kcatBefore = await kcatPass('kcat -P (before the relay)', kcatTopics, rawEvents);
+    const rawNBefore = await rawProducersPass(
+      `kafkajs, ${rawProducers} producers (before the relay)`,
+      rawNTopics,
+      rawEvents,
+    );
+    const confluentDir = values.confluent;
+    const confBefore =
+      confluentDir === undefined
+        ? undefined
+        : await confluentPass(
+            '@confluentinc/kafka-javascript (before the relay)',
+            confTopics,
+            rawEvents,
+            confluentDir,
+          );
+    const confPipeBefore =
+      confluentDir === undefined
+        ? undefined
+        : await confluentPass(
+            '@confluentinc/kafka-javascript, 8 sends outstanding (before the relay)',
+            confPTopics,
+            rawEvents,
+            confluentDir,
+            8,
+          );
+    const platformatic = values['with-platformatic']
+      ? await platformaticPass('@platformatic/kafka (same sends)', platTopics, rawEvents)
+      : undefined;
 
     // Relay: the whole ledger, from checkpoint 0 to the end, with a durable checkpoint (synchronous = full).
     const checkpoints = openSqliteCheckpointStore(path.join(tmp, 'checkpoints.db'));
@@ -196,6 +423,7 @@ async function main(): Promise<number> {
       logger: silentLogger,
       mode: 'catch-up',
       batchSize,
+      maxSendBytes,
       onProgress: () => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
       },
@@ -203,6 +431,31 @@ async function main(): Promise<number> {
     const relaySeconds = seconds(now() - t0);
     if (E.isLeft(result)) throw new Error(`relay failed: ${result.left.type}`);
     const rawAfter = await rawPass('raw producer (after the relay)', raw2Topics, rawEvents);
+    const rawNAfter = await rawProducersPass(
+      `kafkajs, ${rawProducers} producers (after the relay)`,
+      rawN2Topics,
+      rawEvents,
+    );
+    const kcatAfter = await kcatPass('kcat -P (after the relay)', kcat2Topics, rawEvents);
+    const confAfter =
+      confluentDir === undefined
+        ? undefined
+        : await confluentPass(
+            '@confluentinc/kafka-javascript (after the relay)',
+            conf2Topics,
+            rawEvents,
+            confluentDir,
+          );
+    const confPipeAfter =
+      confluentDir === undefined
+        ? undefined
+        : await confluentPass(
+            '@confluentinc/kafka-javascript, 8 sends outstanding (after the relay)',
+            confP2Topics,
+            rawEvents,
+            confluentDir,
+            8,
+          );
     await publisher.close();
     await store.close();
     await checkpoints.close();
@@ -211,11 +464,19 @@ async function main(): Promise<number> {
     const raw =
       rawBefore.messages / rawBefore.seconds >= rawAfter.messages / rawAfter.seconds ? rawBefore : rawAfter;
     const rawRate = raw.messages / raw.seconds;
+    const kcat =
+      kcatBefore.messages / kcatBefore.seconds >= kcatAfter.messages / kcatAfter.seconds
+        ? kcatBefore
+        : kcatAfter;
+    const kcatRate = kcat.messages / kcat.seconds;
     const relayRate = result.right.published / relaySeconds;
     const results = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-      kafka: values.brokers === undefined ? 'infra/kafka 3.9.1, single node, -Xmx1g' : values.brokers,
+      kafka:
+        values.brokers === undefined
+          ? `infra/kafka 3.9.1, single node, -Xmx${values.smoke ? '512m' : '1g'}`
+          : values.brokers,
       ledger: { events: total, customers, seed },
       partitions,
       raw: {
@@ -225,28 +486,78 @@ async function main(): Promise<number> {
         passes: [rawBefore, rawAfter].map((p) => Math.round(p.messages / p.seconds)),
         avgValueBytes: raw.avgValueBytes,
       },
+      kcat: {
+        command:
+          'kcat -P -b <broker> -t <topic> -K \\t -l -X enable.idempotence=true -X acks=all -X max.in.flight.requests.per.connection=1 -H <each header of the first message> <file of key\\tvalue lines>, topic by topic',
+        messages: kcat.messages,
+        seconds: Math.round(kcat.seconds * 100) / 100,
+        eventsPerSecond: Math.round(kcatRate),
+        passes: [kcatBefore, kcatAfter].map((p) => Math.round(p.messages / p.seconds)),
+      },
+      rawProducers: {
+        producers: rawProducers,
+        passes: [rawNBefore, rawNAfter].map((p) => Math.round(p.messages / p.seconds)),
+        eventsPerSecond: Math.max(...[rawNBefore, rawNAfter].map((p) => Math.round(p.messages / p.seconds))),
+        ratioToKcat:
+          Math.round(
+            (Math.max(...[rawNBefore, rawNAfter].map((p) => p.messages / p.seconds)) / kcatRate) * 100,
+          ) / 100,
+      },
+      confluentEightOutstanding:
+        confPipeBefore === undefined || confPipeAfter === undefined
+          ? 'not measured (--confluent <dir of a build>)'
+          : {
+              passes: [confPipeBefore, confPipeAfter].map((p) => Math.round(p.messages / p.seconds)),
+              ratioToKcat:
+                Math.round(
+                  (Math.max(...[confPipeBefore, confPipeAfter].map((p) => p.messages / p.seconds)) /
+                    kcatRate) *
+                    100,
+                ) / 100,
+            },
+      confluent:
+        confBefore === undefined || confAfter === undefined
+          ? 'not measured (--confluent <dir of a build>)'
+          : {
+              version: confBefore.version,
+              build:
+                'librdkafka bundled in its npm package, built with CKJS_LINKING=dynamic against Debian dev packages',
+              passes: [confBefore, confAfter].map((p) => Math.round(p.messages / p.seconds)),
+              eventsPerSecond: Math.max(
+                ...[confBefore, confAfter].map((p) => Math.round(p.messages / p.seconds)),
+              ),
+              ratioToKcat:
+                Math.round(
+                  (Math.max(...[confBefore, confAfter].map((p) => p.messages / p.seconds)) / kcatRate) * 100,
+                ) / 100,
+            },
+      platformatic:
+        platformatic === undefined
+          ? 'not measured (--with-platformatic)'
+          : {
+              messages: platformatic.messages,
+              seconds: Math.round(platformatic.seconds * 100) / 100,
+              eventsPerSecond: Math.round(platformatic.messages / platformatic.seconds),
+              ratioToKcat: Math.round((platformatic.messages / platformatic.seconds / kcatRate) * 100) / 100,
+            },
       relay: {
         events: result.right.published,
         seconds: Math.round(relaySeconds * 100) / 100,
         eventsPerSecond: Math.round(relayRate),
         batchSize,
+        maxSendBytes,
+        producers,
         peakRssMiB: Math.round(peakRss / 1048576),
       },
       ratio: Math.round((relayRate / rawRate) * 100) / 100,
+      ratioToKcat: Math.round((relayRate / kcatRate) * 100) / 100,
     };
     console.log(JSON.stringify(results, null, 2));
     if (values.out !== undefined) fs.writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
-    return 0;
   } finally {
+    forgetBroker();
     await broker?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

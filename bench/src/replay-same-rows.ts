@@ -4,16 +4,19 @@
  * the checkpoints. Exits 1 on any difference. Uses the store the replay bench prepared (its cache file).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { replay } from '@crm-ledger/projector';
-import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel } from '@crm-ledger/sqlite';
+import { customerStream } from '@crm-ledger/events';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
+import { generateHistory } from '@crm-ledger/synthetic';
+import { runMain, tempDir } from './lib/cleanup.js';
 
 const HELP = `Usage: node bench/dist/replay-same-rows.js --store <file> [--threads <n>]
+       node bench/dist/replay-same-rows.js --smoke   (a throw-away store of ~3,000 events; CI)
 
 Replays the SQLite event store <file> into two fresh read models, single-thread and with <n> worker threads
 (default 2), and compares every table and checkpoint. Exit code 1 if anything differs.
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     options: {
       store: { type: 'string' },
       threads: { type: 'string', default: '2' },
+      smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -64,12 +68,12 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const storeFile = values.store;
+  const storeFile = values.smoke ? await smokeStore() : values.store;
   const threads = Number(values.threads);
   if (storeFile === undefined || !existsSync(storeFile)) throw new Error(`--store: no such file\n\n${HELP}`);
   if (!Number.isSafeInteger(threads) || threads < 2) throw new Error('--threads must be an integer >= 2');
-  const dir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-same-rows-'));
-  try {
+  const dir = tempDir('crm-ledger-same-rows-');
+  {
     const digests: Map<string, string>[] = [];
     for (const n of [1, threads]) {
       const file = path.join(dir, `readmodel-${n}.sqlite`);
@@ -99,12 +103,19 @@ async function main(): Promise<void> {
       same ? `\nevery table and checkpoint identical (1 vs ${threads} threads)\n` : '\nDIFFERENCES\n',
     );
     if (!same) process.exitCode = 1;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+/** A small event store (30 customers, ~3,000 events) in a temporary directory. */
+async function smokeStore(): Promise<string> {
+  const file = path.join(tempDir('crm-ledger-same-rows-store-'), 'events.sqlite');
+  const store = openSqliteEventStore({ file, synchronous: 'normal', validation: 'envelope' });
+  for (const h of generateHistory({ seed: 42, customers: 30, targetEvents: 3000 })) {
+    const r = await store.append(customerStream(h.customerId), h.events);
+    if (r._tag === 'Left') throw new Error(`append failed: ${JSON.stringify(r.left)}`);
+  }
+  await store.close();
+  return file;
+}
+
+runMain(main);

@@ -6,8 +6,7 @@
  *
  * Preparing the event store (generation + appends) is not timed; the file is cached by seed and size.
  */
-import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +16,11 @@ import { fixedClock } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
 import { replay } from '@crm-ledger/projector';
 import { customer360, type QueryContext } from '@crm-ledger/query-api';
-import { openSqliteReadModel } from '@crm-ledger/readmodel-sqlite';
-import { openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteReadModel } from '@crm-ledger/sqlite';
+import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { customerIdOf, generateHistory } from '@crm-ledger/synthetic';
+import { forkTracked, runMain, tempDir } from './lib/cleanup.js';
+import { ioSince, machine, readIo } from './lib/io.js';
 
 const HELP = `Usage: node bench/dist/replay.js [options]
 
@@ -36,6 +37,8 @@ Options:
   --runs <n>          replays per size (default 1): medians are reported
   --queries <n>       customer 360 queries to time after the largest replay (default 2000)
   --cache-dir <dir>   where prepared event stores are kept (default $TMPDIR/crm-ledger-bench)
+  --out <file>        write the results as JSON there
+  --smoke             a smoke run: ~3,000 events, 30 customers, 2 threads, 20 queries, a throw-away cache (CI)
   --help`;
 
 interface ChildTask {
@@ -66,11 +69,15 @@ interface ChildResult {
     readonly cpuP99Ms: number;
   };
   readonly readModelMiB?: number;
+  readonly readModelBytes?: number;
   /** Replay with threads: CPU seconds of each worker thread (Linux). */
   readonly threadCpuSeconds?: readonly number[];
+  /** Bytes the process wrote (to storage; through write(2)) and read through read(2) in the measured section. */
+  readonly io?: { readonly writeBytes: number; readonly wchar: number; readonly rchar: number } | null;
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+const load1 = (): number => Math.round((loadavg()[0] ?? 0) * 100) / 100;
 
 async function prepare(file: string, seed: number, customers: number, events: number): Promise<void> {
   if (existsSync(file)) return;
@@ -162,7 +169,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
       const id = customerIdOf(1 + (x % task.customers));
       const t = performance.now();
       const c = process.cpuUsage();
-      const r = await customer360(ctx, id, asOf, { timeTravel: false, timelineLimit: 50 });
+      const r = await customer360(ctx, id, asOf, { timelineLimit: 50 });
       const ms = performance.now() - t;
       const cu = process.cpuUsage(c);
       if (r._tag === 'Left') throw new Error(`no customer ${id}`);
@@ -196,6 +203,8 @@ async function child(task: ChildTask): Promise<ChildResult> {
     };
   }
   rmSync(rmFile, { force: true });
+  // Bytes written by the replay alone: from opening the empty read model to closing it (checkpoint at close).
+  const io0 = readIo();
   const readModel = openSqliteReadModel({ file: rmFile, synchronous: 'normal' });
   const result = await replay({
     store,
@@ -216,21 +225,24 @@ async function child(task: ChildTask): Promise<ChildResult> {
   const replayCpu = cpu();
   await readModel.close();
   await store.close();
+  const io = ioSince(io0);
   return {
     kind: 'replay',
+    io: io === null ? null : { writeBytes: io.writeBytes, wchar: io.wchar, rchar: io.rchar },
     events: result.events,
     seconds: result.seconds,
     eventsPerSecond: result.eventsPerSecond,
     peakRssMiB: replayRss,
     cpuSeconds: replayCpu,
     readModelMiB: mib(statSync(rmFile).size),
+    readModelBytes: statSync(rmFile).size,
     ...(result.threadCpuSeconds === undefined ? {} : { threadCpuSeconds: result.threadCpuSeconds }),
   };
 }
 
 function runChild(task: ChildTask): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(task)], {
+    const proc = forkTracked(fileURLToPath(import.meta.url), ['--child', JSON.stringify(task)], {
       stdio: 'inherit',
     });
     proc.on('message', (m) => resolve(m as ChildResult));
@@ -259,6 +271,8 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: String(Math.min(4, availableParallelism())) },
       runs: { type: 'string', default: '1' },
       'cache-dir': { type: 'string', default: path.join(tmpdir(), 'crm-ledger-bench') },
+      smoke: { type: 'boolean', default: false },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -271,6 +285,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  if (values.smoke)
+    Object.assign(values, {
+      events: '3000',
+      customers: '30',
+      threads: '2',
+      queries: '20',
+      'cache-dir': tempDir('crm-ledger-bench-cache-'),
+    });
   const sizes = values.events.split(',').map(Number);
   const seed = Number(values.seed);
   const batch = Number(values.batch);
@@ -284,9 +306,11 @@ async function main(): Promise<void> {
   ] as const)
     if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${flag} must be a positive integer`);
   mkdirSync(values['cache-dir'], { recursive: true });
-  const workDir = mkdtempSync(path.join(tmpdir(), 'crm-ledger-replay-'));
+  const workDir = tempDir('crm-ledger-replay-');
   const rows: string[] = [];
   const summary: string[] = [];
+  const results: Record<string, unknown>[] = [];
+  const loadBefore = load1();
   const load = (): string =>
     loadavg()
       .map((l) => l.toFixed(1))
@@ -295,11 +319,13 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${load()}, node ${process.version}; ` +
       `replay threads ${threads}, ${runs} run(s) per size\n`,
   );
-  try {
+  {
     for (const [i, events] of sizes.entries()) {
       const customers = values.customers === undefined ? Math.round(events / 100) : Number(values.customers);
       const file = path.join(values['cache-dir'], `events-seed${seed}-c${customers}-e${events}.sqlite`);
+      const prepIo0 = readIo();
       await prepare(file, seed, customers, events);
+      const prepIo = ioSince(prepIo0);
       const base = { eventsFile: file, batch, customers, workDir, queries: 0, threads };
       const rawSql = await runChild({ ...base, kind: 'raw-sql' });
       // Raw reads and replays alternate (raw, replay, raw, ..., raw): on a shared machine both see the same
@@ -354,6 +380,46 @@ async function main(): Promise<void> {
           `${fmt(repCpu)}/CPU-s (${cpuRatio.toFixed(2)}x raw), critical path ${fmt(n / critical)}/CPU-s ` +
           `(${criticalRatio.toFixed(2)}x raw), peak RSS ${repRss} MiB`,
       );
+      const rmBytes = reps[0]!.readModelBytes ?? 0;
+      const repIo = reps[0]!.io ?? null;
+      results.push({
+        events: n,
+        customers,
+        threads,
+        batch,
+        runs,
+        replay: {
+          eventsPerSecond: Math.round(repWall),
+          seconds: Math.round(repSeconds * 100) / 100,
+          eventsPerCpuSecond: Math.round(repCpu),
+          peakRssMiB: repRss,
+          readModelBytes: rmBytes,
+          // Replay alone (the store was prepared before, measured apart below).
+          writtenBytesPerEvent: repIo === null ? null : Math.round(repIo.writeBytes / n),
+          wcharBytesPerEvent: repIo === null ? null : Math.round(repIo.wchar / n),
+          writeAmplification:
+            repIo === null || rmBytes === 0 ? null : Math.round((repIo.wchar / rmBytes) * 10) / 10,
+          runsEventsPerSecond: reps.map((r) => r.eventsPerSecond),
+        },
+        references: {
+          storeReadAllEventsPerSecond: Math.round(rawWall),
+          rawSqlEventsPerSecond: rawSql.eventsPerSecond,
+          what: 'plain better-sqlite3 SELECT of every body in position order + JSON.parse (external); the store readAll + JSON.parse (ours)',
+        },
+        ratioToStoreRead: Math.round(ratio * 100) / 100,
+        ratioToRawSql: Math.round((repWall / rawSql.eventsPerSecond) * 100) / 100,
+        storePreparation:
+          prepIo === null
+            ? null
+            : { writtenBytes: prepIo.writeBytes, wcharBytes: prepIo.wchar, cached: prepIo.wchar === 0 },
+        query360: query?.query360 ?? null,
+      });
+      process.stdout.write(
+        `I/O: replay wrote ${repIo === null ? '?' : Math.round(repIo.writeBytes / n)} B/event to disk, ` +
+          `${repIo === null ? '?' : Math.round(repIo.wchar / n)} B/event through write(2) ` +
+          `(${repIo === null ? '?' : mib(repIo.wchar)} MiB for a ${mib(rmBytes)} MiB read model); ` +
+          `store preparation ${prepIo === null ? '?' : mib(prepIo.wchar)} MiB through write(2)\n`,
+      );
       if (query?.query360 !== undefined)
         process.stdout.write(
           `customer 360 at ${customers} customers: ${query.query360.n} queries, p50 ${query.query360.p50Ms} ms, ` +
@@ -369,9 +435,26 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nSUMMARY replay (threads ${threads}, batch ${batch}, medians of ${runs}, load ${load()}): ${summary.join('; ')}\n`,
     );
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
+  }
+  if (values.out !== undefined) {
+    const report = {
+      benchmark: 'replay',
+      date: new Date().toISOString(),
+      machine: machine(),
+      loadAverage1: { before: loadBefore, after: load1() },
+      command: `node bench/dist/replay.js ${process.argv.slice(2).join(' ')}`,
+      sqlite: {
+        readModel:
+          'journal_mode = WAL, synchronous = NORMAL, cache_size = 64 MiB, wal_autocheckpoint = 1000 pages (default)',
+        bytes:
+          'writeBytes: /proc/<pid>/io write_bytes (to storage); wchar: bytes through write(2); the replay process alone, read model opened to closed',
+      },
+      results,
+    };
+    mkdirSync(path.dirname(values.out), { recursive: true });
+    writeFileSync(values.out, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(`results written to ${values.out}\n`);
   }
 }
 
-await main();
+runMain(main);

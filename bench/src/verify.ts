@@ -11,18 +11,21 @@
  *    beside `canonicalJson` (which the store computes anyway).
  * CPU µs per event (process.cpuUsage, user + system) are the numbers to trust on a shared machine.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LedgerNotary, verifyLedger } from '@crm-ledger/audit';
 import { GENESIS_LINK, canonicalJson, chainLink } from '@crm-ledger/core';
 import { customerStream } from '@crm-ledger/events';
-import { openSqliteDigestStore, openSqliteEventStore } from '@crm-ledger/store-sqlite';
+import { openSqliteDigestStore, openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
+import { runMain, tempDir, track } from './lib/cleanup.js';
 
 const HELP = `Usage: node bench/dist/verify.js [options]
 
@@ -34,6 +37,7 @@ Options:
   --link-events <n>   events of the link micro-benchmark (default 200000)
   --cache-dir <dir>   where the prepared ledger is kept (default $TMPDIR/crm-ledger-bench-chain)
   --out <file>        write the results as JSON
+  --smoke             a smoke run: ~3,000 events, a throw-away cache (CI)
   --help`;
 
 const { values } = parseArgs({
@@ -45,6 +49,7 @@ const { values } = parseArgs({
     'link-events': { type: 'string', default: '200000' },
     'cache-dir': { type: 'string', default: path.join(tmpdir(), 'crm-ledger-bench-chain') },
     out: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -52,6 +57,13 @@ if (values.help) {
   process.stdout.write(HELP + '\n');
   process.exit(0);
 }
+if (values.smoke)
+  Object.assign(values, {
+    events: '3000',
+    every: '500',
+    'link-events': '2000',
+    'cache-dir': tempDir('crm-ledger-bench-chain-'),
+  });
 const events = Number(values.events);
 const customers =
   values.customers === undefined ? Math.max(1, Math.round(events / 100)) : Number(values.customers);
@@ -124,6 +136,31 @@ async function main(): Promise<void> {
     verifyLedger(store, { digests: await digests.all(), batchSize: 2_000 }),
   );
   const rawAfter = await timed(rawRead);
+  // The external reference: plain better-sqlite3 and node:crypto, no code of ours: every row in stream order,
+  // its link recomputed (SHA-256 over previous link, stream, revision and the stored bytes) and compared.
+  const rawSqlSha256 = await timed(() => {
+    const raw = new Database(file, { readonly: true });
+    let rows = 0;
+    let bad = 0;
+    let stream = '';
+    let prev = '';
+    for (const r of raw
+      .prepare('SELECT stream_name, revision, body, hash FROM events ORDER BY stream_name, revision')
+      .raw(true)
+      .iterate() as IterableIterator<[string, number, string, string]>) {
+      if (r[0] !== stream) {
+        stream = r[0];
+        prev = GENESIS_LINK;
+      }
+      const link = createHash('sha256').update(`${prev}\n${r[0]}\n${r[1]}\n`).update(r[2]).digest('hex');
+      if (link !== r[3]) bad++;
+      prev = r[3];
+      rows++;
+    }
+    raw.close();
+    if (bad > 0) throw new Error(`raw SHA-256 check: ${bad} links differ`);
+    return Promise.resolve(rows);
+  });
   if (!verify.result.ok) throw new Error(`verify failed: ${JSON.stringify(verify.result.problem)}`);
   load.push(loadavg()[0]!);
   await digests.close();
@@ -131,10 +168,12 @@ async function main(): Promise<void> {
 
   const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../services/cli/dist/main.js');
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [cli, 'verify', '--data-dir', dir, '--json'], {
+  const run = promisify(execFile)(process.execPath, [cli, 'verify', '--data-dir', dir, '--json'], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
+  track(run.child);
+  const out = (await run).stdout;
   const cliSeconds = (performance.now() - t0) / 1000;
   const cliReport = JSON.parse(out) as { ok: boolean; events: number; eventsPerSecond: number };
   if (!cliReport.ok) throw new Error('crm-ledger verify failed');
@@ -188,6 +227,12 @@ async function main(): Promise<void> {
       before: { seconds: round(rawBefore.seconds), cpuMicrosPerEvent: perEvent(rawBefore.cpuMicros, count) },
       after: { seconds: round(rawAfter.seconds), cpuMicrosPerEvent: perEvent(rawAfter.cpuMicros, count) },
     },
+    rawSqlSha256: {
+      what: 'plain better-sqlite3 SELECT in stream order + node:crypto SHA-256 of every link (external reference)',
+      seconds: round(rawSqlSha256.seconds),
+      eventsPerSecond: rate(count, rawSqlSha256.seconds),
+      cpuMicrosPerEvent: perEvent(rawSqlSha256.cpuMicros, count),
+    },
     verify: {
       streams: verify.result.streams,
       digests: verify.result.digests,
@@ -196,6 +241,7 @@ async function main(): Promise<void> {
       cpuMicrosPerEvent: perEvent(verify.cpuMicros, count),
       xRawWall: round(rawSeconds / verify.seconds),
       xRawCpu: round(rawCpu / verify.cpuMicros),
+      xRawSqlSha256Wall: round(rawSqlSha256.seconds / verify.seconds),
     },
     cli: {
       command: `node services/cli/dist/main.js verify --data-dir ${dir} --json`,
@@ -212,4 +258,4 @@ async function main(): Promise<void> {
   if (values.out !== undefined) writeFileSync(values.out, JSON.stringify(results, null, 2) + '\n');
 }
 
-await main();
+runMain(main);

@@ -1,0 +1,2 @@
+import { sharedConfig } from '../infra/vitest/shared.js';
+export default sharedConfig(import.meta.dirname, { testTimeout: 60_000 });
