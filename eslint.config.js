@@ -1,6 +1,8 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { noPlainDictionary } from './infra/eslint/no-plain-dictionary.js';
+import { packageBoundaries } from './infra/eslint/package-boundaries.js';
 
 /** Packages that hold the domain: pure code, no I/O, no clock, no logger. */
 const DOMAIN_PACKAGES = ['packages/events', 'packages/projections', 'packages/clv'];
@@ -25,7 +27,13 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: {
+      crm: { rules: { 'no-plain-dictionary': noPlainDictionary, 'package-boundaries': packageBoundaries } },
+    },
     rules: {
+      'crm/no-plain-dictionary': 'error',
+      // which package may import which driver or package: docs/architecture.md, infra/eslint/package-boundaries.js
+      'crm/package-boundaries': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': [
         'error',
         { considerDefaultExhaustiveForUnions: true },
@@ -89,8 +97,26 @@ export default tseslint.config(
     },
   },
   {
+    // Libraries receive typed settings: only the programs' entry points (services/*, packages/*/src/cli) read the
+    // environment, through the schema of @crm-ledger/config (docs/configuration.md). Test seams: test-support files.
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/test-support.ts', '**/test-support/**', '**/cli/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message:
+            'A library receives typed settings: declare the variable in SETTINGS (@crm-ledger/config) and pass its value in from the entry point.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'bench/**/*.ts'],
     rules: {
+      'crm/no-plain-dictionary': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
