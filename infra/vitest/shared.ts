@@ -20,7 +20,8 @@ export function sharedConfig(packageDir: string, extra: UserConfig['test'] = {})
     test: {
       include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
       reporters: ['default', ['json', { outputFile: path.join(root, '.vitest', `${name}.json`) }]],
-      testTimeout: 30_000,
+      // 60 s: CI is a 2-core machine, and an e2e spec that starts several processes takes 10-25 s there under load
+      testTimeout: 60_000,
       passWithNoTests: true,
       hookTimeout: 120_000,
       ...extra,

@@ -68,7 +68,7 @@ describe('crm-ledger', () => {
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/^Usage: crm-ledger/);
     }
-  });
+  }, 120_000); // six process starts: about 1 s each on an idle 2-core machine, 5 s each under load 10
 
   it('names every wrong configuration value and exits 2', async () => {
     const r = await run(['start', '--log-level', 'loud'], {
