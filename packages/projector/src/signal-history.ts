@@ -37,7 +37,7 @@ export function withSignals(
   const out: RawEnvelope[] = [...history.events];
   let outreaches = 0;
   signals.forEach((s, i) => {
-    out.push(s as unknown as RawEnvelope);
+    out.push(s);
     if (i % 3 === 0) {
       const outreach: RawEnvelope = {
         eventId: id('outreach', s.eventId),

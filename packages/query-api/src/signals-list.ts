@@ -5,7 +5,7 @@ import {
   type CellValue,
   type Row,
 } from '@crm-ledger/core';
-import { parseJsonRecords, type SignalType } from '@crm-ledger/events';
+import { emptyRecord, parseJsonRecords, type SignalType } from '@crm-ledger/events';
 import type { SignalStatus } from '@crm-ledger/projections';
 import type { QueryContext } from './queries.js';
 
@@ -80,7 +80,7 @@ export function listedSignal(r: Row): ListedSignal {
     closedByEventId: text(r['closed_by_event_id']),
     minutesToAction: num(r['minutes_to_action']),
     position: Number(r['position']),
-    data: (data !== null && typeof data === 'object' ? data : {}) as Record<string, unknown>,
+    data: (data !== null && typeof data === 'object' ? data : emptyRecord()) as Record<string, unknown>,
   };
 }
 

@@ -121,9 +121,8 @@ describe('success_signals: one row per signal, where it stands by the rules of s
       successProjection.rows(onlyBase)['success_accounts'],
     );
     const silent = signals.find((s) => s.type === 'CustomerWentSilent')!;
-    const row = successProjection
-      .rows(withSignals)
-      ['success_signals']!.find((r) => r['signal_id'] === silent.eventId)!;
+    const signalRows = successProjection.rows(withSignals)['success_signals']!;
+    const row = signalRows.find((r) => r['signal_id'] === silent.eventId)!;
     expect(JSON.parse(String(row['data']))).toEqual(silent.data);
   });
 });
