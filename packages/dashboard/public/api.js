@@ -201,8 +201,10 @@ export function table(tableId, columns, rows, emptyText = 'Nothing to show.') {
  * `render(items)` fills the table; `#<id>-pager` holds the buttons and the page number.
  */
 export class CustomerPager {
-  constructor(id, limit, render) {
+  /** `path`: the list route paged (GET /v1/customers by default; GET /v1/signals pages the same way). */
+  constructor(id, limit, render, path = '/v1/customers') {
     this.id = id;
+    this.path = path;
     this.limit = limit;
     this.render = render;
     this.params = {};
@@ -229,7 +231,7 @@ export class CustomerPager {
     if (page > 0 && this.cursors[page] === undefined) return undefined;
     // Only the latest request draws (a filter changed again while a page was on its way).
     const mine = (this.seq = (this.seq ?? 0) + 1);
-    const body = await api('/v1/customers', {
+    const body = await api(this.path, {
       ...this.params,
       limit: this.limit,
       cursor: this.cursors[page],

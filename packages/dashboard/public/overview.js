@@ -348,10 +348,70 @@ const pagers = {
   ),
 };
 
-/** The three lists, first page each, with the filters applied by the server. */
+/** A signal's age at the cut (the end of the as-of day, or now): whole days, or hours under a day. */
+export function signalAge(raisedAt, asOfDay, now = Date.now()) {
+  const at = asOfDay ? Date.parse(`${asOfDay}T23:59:59.999Z`) : now;
+  const hours = Math.max(0, Math.floor((at - Date.parse(raisedAt)) / 3_600_000));
+  return hours < 24 ? `${hours} h` : `${Math.floor(hours / 24)} d`;
+}
+
+/** Signal types in words for the "to act on" list (the event type is the title). */
+const SIGNAL_WORDS = {
+  HealthBandChanged: 'health band changed',
+  CustomerWentSilent: 'went silent',
+  RenewalApproaching: 'renewal approaching',
+  TicketSlaBreached: 'ticket SLA breached',
+  DetractorAnswered: 'detractor answered',
+  SuccessCriterionOverdue: 'success criterion overdue',
+  ChurnRiskRose: 'churn risk rose',
+  ExpansionSuggested: 'expansion suggested',
+};
+const signalType = (type) => el('span', { title: type, 'data-type': type }, SIGNAL_WORDS[type] ?? type);
+
+/** The open signals (GET /v1/signals?status=open), newest first: the team's "to act on" list (issue #16). */
+const signalsPager = new CustomerPager(
+  'list-signals',
+  PAGE_SIZE,
+  (items) =>
+    table(
+      'list-signals',
+      [
+        ['signal', (s) => signalType(s.type)],
+        ['customer', (s) => customerLink(s.customerId)],
+        ['raised', (s) => fmt.day(s.raisedAt)],
+        ['age', (s) => signalAge(s.raisedAt, filters().asOf), 'num'],
+      ],
+      items,
+      'No open signal: nothing to act on.',
+    ),
+  '/v1/signals',
+);
+
+/** The signal follow-up per type (GET /v1/aggregates/accounts `signals`): raised, open, acted, share, median. */
+function drawFollowUp(signals) {
+  const rows = signals === undefined ? [] : [...signals.byType, { type: 'all', ...signals.total }];
+  const minutes = (m) => (m === null ? '–' : m < 120 ? `${fmt.int(m)} min` : `${fmt.fixed(m / 60, 1)} h`);
+  table(
+    'list-signal-followup',
+    [
+      ['signal', (r) => (r.type === 'all' ? 'all signals' : signalType(r.type))],
+      ['raised', (r) => fmt.int(r.count), 'num'],
+      ['open', (r) => fmt.int(r.open), 'num'],
+      ['acted', (r) => fmt.int(r.acted), 'num'],
+      ['dismissed', (r) => fmt.int(r.dismissed), 'num'],
+      ['acted on', (r) => (r.actedSharePct === null ? '–' : `${fmt.fixed(r.actedSharePct, 1)} %`), 'num'],
+      ['median time to action', (r) => minutes(r.medianMinutesToAction), 'num'],
+    ],
+    signals === undefined || signals.total.count === 0 ? [] : rows,
+    'No signal raised yet.',
+  );
+}
+
+/** The lists, first page each, with the filters applied by the server. */
 function loadLists(f, silentAfterDays) {
   const common = { segment: f.segment, asOf: f.asOf, asKnownAt: f.asKnownAt };
   return Promise.all([
+    signalsPager.reset({ ...common, status: 'open' }),
     pagers.atRisk.reset({ ...common, churnRisk: 'high', sort: 'health_score' }),
     pagers.silent.reset({ ...common, silentDays: silentAfterDays, sort: 'days_silent', direction: 'desc' }),
     pagers.renewals.reset({ ...common, renewalWithinDays: RENEWAL_DAYS, sort: 'next_renewal_date' }),
@@ -522,6 +582,7 @@ async function refresh() {
     drawService(service.rows);
     drawGap(gap.rows);
     drawSummary(summary);
+    drawFollowUp(summary.signals);
     drawRetention(retention, f);
     drawPainPoints(pain.rows);
     drawClv(clv, clvStatus);

@@ -459,6 +459,71 @@ describe('dashboard in headless Chromium over a seeded ledger (300 customers)', 
     expect(await text('#success-facts')).toContain(`MRR ${mrr}`);
   });
 
+  it('lists the open signals to act on (exactly the open one), linked to the 360, with the follow-up figures', async () => {
+    // Two new customers, each with a "went silent" signal: one still open, one acted on by an outreach 90
+    // minutes later (its causationId names the signal). The seeded history has no signal.
+    const customer = (id: string, n: number, at: string) => [
+      {
+        eventId: `5e1a0000-0000-4000-8000-${String(n * 10 + 1).padStart(12, '0')}`,
+        type: 'CustomerRegistered',
+        schemaVersion: 1,
+        customerId: id,
+        occurredAt: '2025-09-01T00:00:00Z',
+        data: { segment: 'B2B', acquisitionChannel: 'partner' },
+      },
+      {
+        eventId: `5e1a0000-0000-4000-8000-${String(n * 10 + 2).padStart(12, '0')}`,
+        type: 'CustomerWentSilent',
+        schemaVersion: 1,
+        customerId: id,
+        occurredAt: at,
+        data: { silentDays: 60, lastInteractionAt: '2025-09-01T00:00:00.000Z' },
+      },
+    ];
+    const open = customer('c-sig-open', 1, '2025-12-01T00:00:00Z');
+    const acted = customer('c-sig-acted', 0, '2025-10-31T00:00:00Z');
+    await ledger.append('c-sig-open', open);
+    await ledger.append('c-sig-acted', [
+      ...acted,
+      {
+        eventId: '5e1a0000-0000-4000-8000-000000000099',
+        type: 'OutreachMade',
+        schemaVersion: 1,
+        customerId: 'c-sig-acted',
+        occurredAt: '2025-10-31T01:30:00Z',
+        causationId: acted[1]!.eventId,
+        data: { kind: 'check_in', by: 'csm-1', channel: 'phone' },
+      },
+    ]);
+    await page.goto(`${ledger.url}/dashboard/`);
+    await ready();
+    const rows = page.locator('#list-signals tbody tr');
+    expect(await rows.count()).toBe(1);
+    const cells = (await rows.first().locator('td').allTextContents()).map((c) => c.trim());
+    expect(cells[0]).toBe('went silent');
+    expect(cells[1]).toBe('c-sig-open');
+    expect(cells[2]).toBe(open[1]!.occurredAt.slice(0, 10));
+    // "now" is the server's 2026-01-01 only for the API; the page ages the signal against the browser's clock
+    expect(cells[3]).toMatch(/^\d+ (d|h)$/);
+    expect(await page.locator('#list-signals [data-type="CustomerWentSilent"]').count()).toBe(1);
+    expect(await page.locator('#list-signals a.customer-link').getAttribute('href')).toBe(
+      'customer.html?id=c-sig-open',
+    );
+    // the follow-up: one raised per customer, one acted on after 90 minutes
+    expect(await page.locator('#list-signal-followup tbody tr').count()).toBe(2);
+    const cellsOf = async (i: number) =>
+      (await page.locator('#list-signal-followup tbody tr').nth(i).locator('td').allTextContents()).map((c) =>
+        c.trim(),
+      );
+    expect(await cellsOf(0)).toEqual(['went silent', '2', '1', '1', '0', '50.0 %', '90 min']);
+    expect(await cellsOf(1)).toEqual(['all signals', '2', '1', '1', '0', '50.0 %', '90 min']);
+    // the list links to the 360 of the customer
+    await page.click('#list-signals a.customer-link');
+    await ready();
+    expect(page.url()).toContain('customer.html?id=c-sig-open');
+    expect(cspViolations).toEqual([]);
+  });
+
   it('works under the Content-Security-Policy of the server: no violation on either page', async () => {
     const res = await fetch(`${ledger.url}/dashboard/`);
     const csp = res.headers.get('content-security-policy') ?? '';

@@ -71,9 +71,13 @@ export function evolveWith<S extends { data: { profile: Profile }; pending: Pend
   return (state, event, position) => {
     // Ledger-level events are no fact about the customer: a void is applied by re-folding without the voided
     // event (`foldWithoutVoided`), exchange rates live in their own stream and are read at query time.
-    // Signals (issue #16) are derived from the other events and change no view but the signals view.
-    if (event.type === 'EventVoided' || event.type === 'ExchangeRateRecorded' || isSignalAreaType(event.type))
+    if (event.type === 'EventVoided' || event.type === 'ExchangeRateRecorded') return state;
+    // Signals (issue #16) are derived from the other events: they change no profile and no summary row, only
+    // the rows their handlers mark (the success view's success_signals).
+    if (isSignalAreaType(event.type)) {
+      dispatch(handlers, state, event, position);
       return state;
+    }
     seen(state.data.profile, event.occurredAt);
     state.pending.summary = true;
     dispatch(handlers, state, event, position);

@@ -1,11 +1,21 @@
 import type { ProjectionSpec, Row } from '@crm-ledger/core';
-import { emptyRecord } from '@crm-ledger/events';
+import { definitionOf, emptyRecord } from '@crm-ledger/events';
 import { ONBOARDING_MILESTONES, type LedgerEvent } from '@crm-ledger/events';
 import { match } from 'ts-pattern';
 import { col, ignore, noteAnomaly, type Handlers } from './projection.js';
 import { erased, profileColumns, profileUpdated, registered } from './profile.js';
 import { profileCols, viewFrame, viewSpec, type ViewData, type ViewState } from './frame.js';
 import { normalizeTs } from './time.js';
+import { closesEarlier, closingOf, statusOf, type SignalClosing } from './signals/status.js';
+
+/** A signal of the customer's stream (issue #16), as the success view keeps it. */
+interface RaisedSignal {
+  type: string;
+  occurredAt: string;
+  position: number;
+  /** Its data without the fields the catalogue marks personal (signals carry ids, numbers, enumerations). */
+  data: Record<string, unknown>;
+}
 
 interface Criterion {
   description: string;
@@ -40,12 +50,17 @@ export interface SuccessData extends ViewData {
   lastInteractionAt: string | null;
   lastOutreachAt: string | null;
   outreaches: number;
+  /** The signals raised for the customer, by event id. */
+  signals: Record<string, RaisedSignal>;
+  /** The earliest closing (outreach, ticket or acknowledgement) naming each signal id, as `signalStatuses` picks it. */
+  signalClosings: Record<string, SignalClosing>;
 }
 export type SuccessState = ViewState<SuccessData>;
 
 // 2: the success_held table (issue #14), mrr_currency
 // 3: times as `timestamp` and flags as `boolean` column types (PostgreSQL: timestamptz, boolean; issue #19)
-export const successSpec: ProjectionSpec = viewSpec('success', 3, [
+// 4: the success_signals table (issue #16)
+export const successSpec: ProjectionSpec = viewSpec('success', 4, [
   {
     name: 'success_accounts',
     description:
@@ -142,7 +157,63 @@ export const successSpec: ProjectionSpec = viewSpec('success', 3, [
     ],
     primaryKey: ['customer_id', 'criterion_id'],
   },
+  {
+    name: 'success_signals',
+    description:
+      'One row per signal (issue #16, docs/signals.md) and where it stands: open until an OutreachMade or TicketOpened whose causationId is the signal, or a SignalAcknowledged, closes it (signalStatuses). No personal data.',
+    columns: [
+      col('signal_id', 'text', "The signal's event id (a UUID v5 of its rule, customer and trigger)"),
+      col('customer_id', 'text', 'The customer'),
+      col('type', 'text', 'The signal type, e.g. CustomerWentSilent'),
+      col('occurred_at', 'timestamp', 'When the rule fired (business time)'),
+      col('position', 'integer', 'Global position of the signal event'),
+      col('status', 'text', 'open, acted or dismissed'),
+      col('closed_at', 'timestamp', 'When the earliest action naming it occurred (NULL: open)', true),
+      col(
+        'closed_by',
+        'text',
+        'The event type that closed it: OutreachMade, TicketOpened, SignalAcknowledged',
+        true,
+      ),
+      col('closed_by_event_id', 'text', 'The event id of the event that closed it', true),
+      col(
+        'minutes_to_action',
+        'integer',
+        'Whole minutes from the signal to the action (0 if dated before)',
+        true,
+      ),
+      col('data', 'text', "The signal's data as JSON (ids, numbers, enumerations; see docs/signals.md)"),
+    ],
+    primaryKey: ['signal_id'],
+    indexes: [
+      { name: 'success_signals_status', columns: ['status', 'occurred_at'] },
+      { name: 'success_signals_type', columns: ['type', 'occurred_at'] },
+      { name: 'success_signals_occurred', columns: ['occurred_at'] },
+      { name: 'success_signals_customer', columns: ['customer_id'] },
+    ],
+  },
 ]);
+
+const criterionKey = (id: string): string => `c:${id}`;
+const signalKey = (id: string): string => `s:${id}`;
+
+/** A signal event: kept with its data (personal fields left out) and its row marked for writing. */
+function raise(s: SuccessState, e: LedgerEvent, position: number): void {
+  const pii = new Set(definitionOf(e.type)?.pii ?? []);
+  const data = emptyRecord<unknown>();
+  if (e.data !== null && typeof e.data === 'object')
+    for (const [k, v] of Object.entries(e.data)) if (!pii.has(k)) data[k] = v;
+  s.data.signals[e.eventId] = { type: e.type, occurredAt: normalizeTs(e.occurredAt), position, data };
+  s.pending.dirty.add(signalKey(e.eventId));
+}
+
+/** An event that may close a signal (`closingOf`): the earliest closing naming a signal id is kept. */
+function closeSignal(s: SuccessState, e: LedgerEvent): void {
+  const c = closingOf(e);
+  if (c === undefined || !closesEarlier(s.data.signalClosings[c.signalId], c)) return;
+  s.data.signalClosings[c.signalId] = c;
+  s.pending.dirty.add(signalKey(c.signalId));
+}
 
 /** Maps a signal to 0..100. Sentiment -1..1; NPS 0-10; CSAT 1-5; CES 1-7 (7 = very easy). */
 function survey(kind: 'NPS' | 'CSAT' | 'CES', score: number): number {
@@ -230,6 +301,7 @@ const handlers: Handlers<SuccessState> = {
   TicketOpened(s, e) {
     interaction(s, e);
     s.data.openTickets[e.data.ticketId] = true;
+    closeSignal(s, e);
   },
   TicketReplied: (s, e) => {
     if (e.data.by === 'customer') interaction(s, e);
@@ -256,7 +328,7 @@ const handlers: Handlers<SuccessState> = {
       definedAt: normalizeTs(e.occurredAt),
       achievedAt: null,
     };
-    s.pending.dirty.add(e.data.criterionId);
+    s.pending.dirty.add(criterionKey(e.data.criterionId));
   },
   OutcomeAchieved(s, e, position) {
     interaction(s, e);
@@ -266,7 +338,7 @@ const handlers: Handlers<SuccessState> = {
       return;
     }
     c.achievedAt ??= normalizeTs(e.occurredAt);
-    s.pending.dirty.add(e.data.criterionId);
+    s.pending.dirty.add(criterionKey(e.data.criterionId));
   },
   OnboardingMilestoneReached(s, e) {
     interaction(s, e);
@@ -297,6 +369,7 @@ const handlers: Handlers<SuccessState> = {
     const at = normalizeTs(e.occurredAt);
     s.data.outreaches++;
     if (s.data.lastOutreachAt === null || at > s.data.lastOutreachAt) s.data.lastOutreachAt = at;
+    closeSignal(s, e);
   },
   TouchpointInteracted(s, e) {
     interaction(s, e);
@@ -313,16 +386,16 @@ const handlers: Handlers<SuccessState> = {
   // Corrections are applied by re-folding the customer's stream without the voided events (see void.ts).
   EventVoided: ignore,
   ExchangeRateRecorded: ignore,
-  // Signals (issue #16) are derived from the other events; no view folds them (they are read from the stream).
-  HealthBandChanged: ignore,
-  CustomerWentSilent: ignore,
-  RenewalApproaching: ignore,
-  TicketSlaBreached: ignore,
-  DetractorAnswered: ignore,
-  SuccessCriterionOverdue: ignore,
-  ChurnRiskRose: ignore,
-  ExpansionSuggested: ignore,
-  SignalAcknowledged: ignore,
+  // Signals (issue #16): one success_signals row each, closed by an outreach, a ticket or an acknowledgement.
+  HealthBandChanged: raise,
+  CustomerWentSilent: raise,
+  RenewalApproaching: raise,
+  TicketSlaBreached: raise,
+  DetractorAnswered: raise,
+  SuccessCriterionOverdue: raise,
+  ChurnRiskRose: raise,
+  ExpansionSuggested: raise,
+  SignalAcknowledged: closeSignal,
 };
 
 function accountRow(d: SuccessData): Row {
@@ -404,6 +477,26 @@ const criterionRow = (customerId: string, id: string, c: Criterion): Row => ({
   achieved_at: c.achievedAt,
 });
 
+function signalRow(d: SuccessData, id: string, raised: RaisedSignal): Row {
+  const st = statusOf(
+    { eventId: id, customerId: d.customerId, type: raised.type, occurredAt: raised.occurredAt },
+    d.signalClosings[id],
+  );
+  return {
+    signal_id: id,
+    customer_id: d.customerId,
+    type: raised.type,
+    occurred_at: st.raisedAt,
+    position: raised.position,
+    status: st.status,
+    closed_at: st.closedAt,
+    closed_by: st.closedBy,
+    closed_by_event_id: st.closedByEventId,
+    minutes_to_action: st.minutesToAction,
+    data: JSON.stringify(raised.data),
+  };
+}
+
 /**
  * The success view: proactive account management. Onboarding progress, adoption breadth and depth, success
  * criteria, subscription state and renewal, support friction and sentiment signals, last interaction and
@@ -432,15 +525,25 @@ export const successProjection = viewFrame<SuccessData>({
     lastInteractionAt: null,
     lastOutreachAt: null,
     outreaches: 0,
+    signals: emptyRecord(),
+    signalClosings: emptyRecord(),
   }),
   handlers,
   summaryTable: 'success_accounts',
   summaryRow: accountRow,
-  detailRow(d, id) {
+  detailRow(d, key) {
+    const id = key.slice(2);
+    if (key.startsWith('s:')) {
+      const raised = d.signals[id];
+      return raised === undefined ? undefined : { table: 'success_signals', row: signalRow(d, id, raised) };
+    }
     const c = d.criteria[id];
     return c === undefined
       ? undefined
       : { table: 'success_criteria', row: criterionRow(d.customerId, id, c) };
   },
-  detailKeys: (d) => Object.keys(d.criteria).sort(),
+  detailKeys: (d) => [
+    ...Object.keys(d.criteria).sort().map(criterionKey),
+    ...Object.keys(d.signals).sort().map(signalKey),
+  ],
 });

@@ -11,6 +11,7 @@ import { customerHistoryReader } from './customer-history.js';
 import { ProjectionEngine } from './engine.js';
 import { ensureProjections, Projector } from './projector.js';
 import { replay } from './replay.js';
+import { withSignals } from './signal-history.js';
 import { appendInterleaved, dumpViews } from './test-history.js';
 import type { Row, StoredEvent } from '@crm-ledger/core';
 
@@ -24,7 +25,16 @@ describe('projector determinism (rebuild == incremental) on a seeded history', (
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'projector-det-'));
     store = openSqliteEventStore({ file: path.join(dir, 'events.sqlite'), synchronous: 'normal' });
-    total = await appendInterleaved(store, generateHistory({ seed: 42, customers: 60, targetEvents: 6_000 }));
+    const histories = [...generateHistory({ seed: 42, customers: 60, targetEvents: 6_000 })];
+    const end = histories
+      .flatMap((h) => h.events.map((e) => e.occurredAt))
+      .sort()
+      .at(-1)!;
+    // with the signals the engine raises and the team's answers (acted, dismissed, voided: success_signals)
+    total = await appendInterleaved(
+      store,
+      histories.map((h) => withSignals(h, end)),
+    );
     all = [];
     for await (const page of store.readAll({ batchSize: 5000 })) all.push(...page);
     const rm = openSqliteReadModel({ file: path.join(dir, 'rebuilt.sqlite') });
@@ -42,6 +52,8 @@ describe('projector determinism (rebuild == incremental) on a seeded history', (
     expect(total).toBeGreaterThan(5_000);
     for (const table of ['service_tickets', 'success_accounts', 'experience_surveys', 'value_months'])
       expect(rebuilt[table]!.length).toBeGreaterThan(0);
+    const statuses = new Set(rebuilt['success_signals']!.map((r) => r['status']));
+    expect([...statuses].sort()).toEqual(['acted', 'dismissed', 'open']);
     expect(rebuilt['value_customers']).toHaveLength(60);
   });
 

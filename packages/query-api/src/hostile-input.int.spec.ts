@@ -68,6 +68,7 @@ const ROUTES = [
   '/v1/aggregates/accounts',
   '/v1/customers/c-000001/clv',
   '/v1/customers/c-000001/signals',
+  '/v1/signals',
 ];
 const PARAMS = [
   'asOf',
@@ -90,6 +91,9 @@ const PARAMS = [
   'status',
   'type',
   'asKnownAt',
+  'customerId',
+  'since',
+  'until',
   '__proto__',
   'constructor',
   'toString',

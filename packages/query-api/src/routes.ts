@@ -29,6 +29,7 @@ import { ClvQueries } from './clv-routes.js';
 import { ExchangeRates, mergeConversions } from './fx.js';
 import { rowSchemaOf } from './table-schema.js';
 import { customerSignalsAt } from './customer-signals.js';
+import { listSignals, signalFollowUp } from './signals-list.js';
 import {
   channelConsistency,
   contactDrivers,
@@ -159,6 +160,18 @@ const SignalSummarySchema = z
     medianMinutesToAction: z.number().nullable().describe('Over the acted ones (null: none acted)'),
   })
   .meta({ id: 'SignalSummary' });
+
+const FollowUpSchema = z.object({
+  count: z.number().describe('Signals raised'),
+  open: z.number(),
+  acted: z.number(),
+  dismissed: z.number(),
+  actedSharePct: z.number().nullable().describe('acted / count in percent, one decimal (null: none raised)'),
+  medianMinutesToAction: z
+    .number()
+    .nullable()
+    .describe('Median minutes from signal to action over the acted ones (null: none acted)'),
+});
 
 const Customer360Schema = z
   .object({
@@ -553,6 +566,87 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
     },
   );
 
+  /** since/until of the signal list: an instant (Z or an offset) or a date (its start, UTC). */
+  const SignalInstant = z.union(
+    [
+      z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString()),
+      z.iso.date().transform((d) => `${d}T00:00:00.000Z`),
+    ],
+    { error: 'an ISO-8601 instant with Z or an offset, or a date YYYY-MM-DD' },
+  );
+  app.get(
+    '/v1/signals',
+    {
+      onRequest: auth,
+      schema: {
+        operationId: 'listSignals',
+        tags: ['views'],
+        summary: 'Signals across customers (issue #16): open, acted or dismissed; filters, cursor pagination',
+        description:
+          "From the success view's success_signals table (maintained by the projector, no read of the log): every signal " +
+          'the signal engine raised, newest first (occurredAt, then signal id), each open until an OutreachMade or ' +
+          'TicketOpened whose causationId is the signal id, or a SignalAcknowledged naming it, closes it (acted or ' +
+          'dismissed); a voided action closes nothing. The same statuses as GET /v1/customers/{customerId}/signals ' +
+          'for every signal the views hold. Every filter runs in SQL before paging: a page holds up to limit ' +
+          'signals, and nextCursor (absent on the last page) continues it. No personal data.' +
+          CUT_DESCRIPTION,
+        security,
+        querystring: z.object({
+          ...CutFields,
+          status: z.enum(['open', 'acted', 'dismissed']).optional().describe('Only signals with this status'),
+          type: SignalTypeValue.optional().describe('Only signals of this type'),
+          customerId: CustomerId.optional().describe('Only the signals of this customer'),
+          segment: Segment,
+          since: SignalInstant.optional().describe(
+            'Only signals that occurred at or after this instant (a date: its start, UTC)',
+          ),
+          until: SignalInstant.optional().describe(
+            'Only signals that occurred before this instant (exclusive; a date: its start, UTC)',
+          ),
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+          cursor: z.string().max(2000).optional().describe('nextCursor of the previous page, unchanged'),
+        }),
+        response: {
+          200: z.object({
+            items: z
+              .array(
+                SignalSchema.extend({
+                  position: z.number().describe('Global position of the signal event'),
+                }).meta({ id: 'ListedSignal' }),
+              )
+              .readonly()
+              .describe('Newest first'),
+            nextCursor: z.string().optional(),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { asOf, asKnownAt, cursor, status, type, customerId, segment, since, until, limit } = req.query;
+      try {
+        const done = await atCut({ asOf, asKnownAt }, (c) =>
+          listSignals(c, {
+            limit,
+            ...(cursor === undefined ? {} : { cursor }),
+            ...(status === undefined ? {} : { status }),
+            ...(type === undefined ? {} : { type }),
+            ...(customerId === undefined ? {} : { customerId }),
+            ...(segment === undefined ? {} : { segment }),
+            ...(since === undefined ? {} : { since }),
+            ...(until === undefined ? {} : { until }),
+          }),
+        );
+        if (done === undefined) return sendError(reply, 400, 'invalid_request', NO_CUTS);
+        return done.answer;
+      } catch (error) {
+        if (isInvalidCursor(error))
+          return sendError(reply, 400, 'invalid_request', 'invalid cursor: pass back a nextCursor unchanged');
+        throw error;
+      }
+    },
+  );
+
   const aggregate = <Q extends z.ZodObject, R extends z.ZodType>(
     path: string,
     summary: string,
@@ -745,7 +839,7 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
   );
   aggregate(
     '/v1/aggregates/accounts',
-    'Account counts behind the dashboard KPIs: customers by health band, churn risk and 10-point health bin, silent customers, renewals and their MRR per currency (with ?currency=, also converted)',
+    'Account counts behind the dashboard KPIs: customers by health band, churn risk and 10-point health bin, silent customers, renewals and their MRR per currency (with ?currency=, also converted), and the signal follow-up per signal type (raised, open, acted, dismissed, share acted on, median minutes to action)',
     z.object({
       segment: Segment,
       renewalWithinDays: z.coerce.number().int().min(0).max(3_650).default(90),
@@ -781,14 +875,24 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
           .optional()
           .describe('Only with ?currency='),
       }),
+      signals: z
+        .object({
+          byType: z.array(FollowUpSchema.extend({ type: SignalTypeValue })).readonly(),
+          total: FollowUpSchema,
+        })
+        .describe(
+          'Signal follow-up (issue #16) over success_signals: per signal type (only types raised) and over all',
+        ),
     }),
-    async (q, c, at) =>
-      accountSummary(c, {
+    async (q, c, at) => ({
+      ...(await accountSummary(c, {
         asOf: at.asOf,
         renewalWithinDays: q.renewalWithinDays,
         ...(q.segment === undefined ? {} : { segment: q.segment }),
         ...(q.currency === undefined ? {} : { convert: { currency: q.currency, rates: await ratesAt(at) } }),
-      }),
+      })),
+      signals: await signalFollowUp(c, q.segment),
+    }),
   );
   aggregate(
     '/v1/aggregates/perception-gap',

@@ -133,6 +133,7 @@ const REQUIRED: Record<string, readonly string[]> = {
   'GET /v1/customers': ['read'],
   'GET /v1/customers/{customerId}/clv': ['read'],
   'GET /v1/customers/{customerId}/signals': ['read'],
+  'GET /v1/signals': ['read'],
   'GET /v1/clv/fit': ['read'],
   'GET /v1/clv/status': ['read'],
   'GET /v1/aggregates/nps': ['read'],

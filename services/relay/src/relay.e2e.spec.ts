@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '@crm-ledger/core';
-import { customerStream, type RawEnvelope } from '@crm-ledger/events';
+import { SIGNAL_TYPES, customerStream, type RawEnvelope } from '@crm-ledger/events';
 import {
   HEADERS,
   allTopics,
@@ -34,6 +35,43 @@ function rng(seed: number) {
   };
 }
 
+/** A uuid (v4 layout) from a text: the same signal ids on every run. */
+const uuidOf = (text: string): string => {
+  const h = createHash('sha256').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+/** Two signals per customer, each an hour after one of its events (a third and two thirds into its history). */
+function signalsOf(customerId: string, history: readonly RawEnvelope[]): RawEnvelope[] {
+  const at = (i: number): string =>
+    new Date(Date.parse(history[Math.floor(history.length * i)]!.occurredAt) + 3_600_000).toISOString();
+  if (history.length < 3) return [];
+  return [
+    {
+      eventId: uuidOf(`silent|${customerId}`),
+      type: 'CustomerWentSilent',
+      schemaVersion: 1,
+      customerId,
+      occurredAt: at(1 / 3),
+      data: { silentDays: 60, lastInteractionAt: history[0]!.occurredAt },
+    },
+    {
+      eventId: uuidOf(`sla|${customerId}`),
+      type: 'TicketSlaBreached',
+      schemaVersion: 1,
+      customerId,
+      occurredAt: at(2 / 3),
+      data: {
+        ticketId: 't-1',
+        slaPolicy: 'standard',
+        target: 'first_reply',
+        targetMinutes: 60,
+        dueAt: at(2 / 3),
+      },
+    },
+  ];
+}
+
 let dir: string;
 let ledgerFile: string;
 const ledger: StoredEvent[] = [];
@@ -44,8 +82,11 @@ beforeAll(async () => {
   ledgerFile = path.join(dir, 'ledger.sqlite');
   const store = openSqliteEventStore({ file: ledgerFile, synchronous: 'normal' });
   const events: RawEnvelope[] = [];
-  for (const h of generateHistory({ seed: SEED, customers: 40, targetEvents: 3000 }))
+  for (const h of generateHistory({ seed: SEED, customers: 40, targetEvents: 3000 })) {
     events.push(...h.events);
+    // Signals (issue #16) interleaved with the rest: the kills land while the relay publishes them too.
+    events.push(...signalsOf(h.customerId, h.events));
+  }
   events.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
   for (const event of events) {
     const result = await store.append(customerStream(event.customerId), [event]);
@@ -88,7 +129,7 @@ function startRelay(env: Record<string, string>) {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('crm-relay as a process, killed with SIGKILL at random points', () => {
-  it('ends with every ledger event on Kafka, in ledger order per customer, none missing', async () => {
+  it('ends with every ledger event on Kafka (signals included), in ledger order per customer, none missing', async () => {
     const random = rng(SEED);
     const prefix = `e2e-kill-${process.pid}-${Date.now().toString(36)}`;
     const checkpointFile = path.join(dir, `${prefix}.checkpoints.db`);
@@ -140,6 +181,17 @@ describe('crm-relay as a process, killed with SIGKILL at random points', () => {
     expect(ids.size).toBe(total);
     expect([...ids].every((id) => byId.has(id))).toBe(true);
     expect(records.length).toBeGreaterThanOrEqual(total);
+
+    // Every signal is on the signals topic (the relay was killed while publishing them too), nothing else is.
+    const signalIds = new Set(
+      ledger.filter((s) => SIGNAL_TYPES.some((t) => t === s.event.type)).map((s) => s.event.eventId),
+    );
+    expect(signalIds.size).toBe(80);
+    const onSignals = records.filter((r) => r.topic === `${prefix}.signals`);
+    expect(new Set(onSignals.map((r) => r.headers[HEADERS.id]!))).toEqual(signalIds);
+    expect(
+      checkpointsSeen.some((p) => ledger.some((s) => signalIds.has(s.event.eventId) && s.globalPosition > p)),
+    ).toBe(true);
 
     // Per customer and topic, in offset order and keeping first copies only, positions strictly increase.
     const sorted = [...records].sort((a, b) =>

@@ -21,7 +21,10 @@ export interface SeededLedger {
   readonly appended: number;
   /** The status board the query API reads the CLV refit's state from (entry `clv-refit`). */
   readonly status: StatusBoard;
-  /** Appends events to a customer's stream of the ledger (e.g. exchange rates, which the query API reads live). */
+  /**
+   * Appends events to a customer's stream of the ledger (e.g. exchange rates, which the query API reads live),
+   * then catches the projector up, so the views hold them too (e.g. signals and the outreaches acting on them).
+   */
   append(customerId: string, events: readonly RawEnvelope[]): Promise<void>;
   stop(): Promise<void>;
 }
@@ -88,6 +91,7 @@ export async function startSeededLedger(options: {
     async append(customerId, events) {
       const r = await store.append(customerStream(customerId), events);
       if (r._tag === 'Left') throw new Error(`append failed: ${JSON.stringify(r.left)}`);
+      await new Projector({ store, readModel }).catchUp();
     },
     async stop() {
       await app.close();

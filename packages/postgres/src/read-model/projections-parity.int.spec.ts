@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ReadModelStore, Row } from '@crm-ledger/core';
 import { customerStream, type RawEnvelope } from '@crm-ledger/events';
 import { PROJECTION_NAMES, projections } from '@crm-ledger/projections';
-import { Projector, replay } from '@crm-ledger/projector';
+import { Projector, replay, withSignals } from '@crm-ledger/projector';
 import { openSqliteReadModel } from '@crm-ledger/sqlite';
 import { openSqliteEventStore } from '@crm-ledger/sqlite';
 import { generateHistory } from '@crm-ledger/synthetic';
@@ -57,7 +57,13 @@ describe('projections on PostgreSQL give exactly the rows they give on SQLite', 
 
   beforeAll(async () => {
     const all: RawEnvelope[] = [];
-    for (const h of generateHistory({ seed: 7, customers: 40, targetEvents: 3_000 })) all.push(...h.events);
+    const histories = [...generateHistory({ seed: 7, customers: 40, targetEvents: 3_000 })];
+    const end = histories
+      .flatMap((h) => h.events.map((e) => e.occurredAt))
+      .sort()
+      .at(-1)!;
+    // with signals and the team's answers to them (success_signals: open, acted, dismissed, reopened by a void)
+    for (const h of histories) all.push(...withSignals(h, end).events);
     all.sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0));
     for (let i = 0; i < all.length;) {
       let j = i;
@@ -82,7 +88,7 @@ describe('projections on PostgreSQL give exactly the rows they give on SQLite', 
   });
 
   it('the seeded history fills every view on SQLite (the comparison is not vacuous)', () => {
-    for (const table of ['service_tickets', 'success_accounts', 'value_customers']) {
+    for (const table of ['service_tickets', 'success_accounts', 'success_signals', 'value_customers']) {
       expect(expected[table]!.length).toBeGreaterThan(0);
     }
   });
@@ -109,6 +115,7 @@ describe('projections on PostgreSQL give exactly the rows they give on SQLite', 
       ['value_customers', undefined],
       ['service_tickets', [{ column: 'status', direction: 'asc' }]],
       ['success_accounts', [{ column: 'customer_id', direction: 'desc' }]],
+      ['success_signals', [{ column: 'occurred_at', direction: 'desc' }]],
     ] as const) {
       const fromSqlite = await listAll(sqlite, table, orderBy);
       expect(fromSqlite.length).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { SIGNAL_TYPES, type SignalType } from '@crm-ledger/events';
+import { SIGNAL_TYPES, type LedgerEvent, type SignalType } from '@crm-ledger/events';
 import { minutesBetween, normalizeTs } from '../time.js';
 import { withoutVoided, type Positioned } from '../void.js';
 
@@ -20,62 +20,90 @@ export interface SignalStatus {
   readonly minutesToAction: number | null;
 }
 
+/** What closes a signal: the event that acted on it (or dismissed it), when, and how. */
+export interface SignalClosing {
+  /** The signal it names (lower case, as named by the event). */
+  readonly signalId: string;
+  readonly at: string;
+  readonly by: NonNullable<SignalStatus['closedBy']>;
+  readonly eventId: string;
+  readonly acted: boolean;
+}
+
+/**
+ * The closing an event carries, if any: a `SignalAcknowledged` (acted or dismissed, by its `outcome`), or an
+ * `OutreachMade` / `TicketOpened` whose envelope `causationId` names the signal (acted). The one rule of what
+ * closes a signal, shared by {@link signalStatuses} and the success view's `success_signals` table.
+ */
+export function closingOf(event: LedgerEvent): SignalClosing | undefined {
+  const at = normalizeTs(event.occurredAt);
+  if (event.type === 'SignalAcknowledged')
+    return {
+      signalId: event.data.signalId.toLowerCase(),
+      at,
+      by: 'SignalAcknowledged',
+      eventId: event.eventId,
+      acted: event.data.outcome === 'acted',
+    };
+  if ((event.type === 'OutreachMade' || event.type === 'TicketOpened') && event.causationId !== undefined)
+    return {
+      signalId: event.causationId.toLowerCase(),
+      at,
+      by: event.type,
+      eventId: event.eventId,
+      acted: true,
+    };
+  return undefined;
+}
+
+/** True when `next` closes the signal instead of `seen`: the earliest closing wins (the first seen on a tie). */
+export const closesEarlier = (seen: SignalClosing | undefined, next: SignalClosing): boolean =>
+  seen === undefined || next.at < seen.at;
+
+/** True for an event that is a signal (one of the eight signal types; not an acknowledgement). */
+export const isSignalEvent = (event: LedgerEvent): boolean => SIGNAL_TYPE_SET.has(event.type);
+
+/** Where a signal (the event that raised it) stands given the closing naming it (undefined: none). */
+export function statusOf(
+  signal: {
+    readonly eventId: string;
+    readonly customerId: string;
+    readonly type: string;
+    readonly occurredAt: string;
+  },
+  c: SignalClosing | undefined,
+): SignalStatus {
+  const raisedAt = normalizeTs(signal.occurredAt);
+  return {
+    signalId: signal.eventId,
+    customerId: signal.customerId,
+    type: signal.type as SignalType,
+    raisedAt,
+    status: c === undefined ? 'open' : c.acted ? 'acted' : 'dismissed',
+    closedAt: c?.at ?? null,
+    closedBy: c?.by ?? null,
+    closedByEventId: c?.eventId ?? null,
+    minutesToAction: c === undefined ? null : Math.max(0, minutesBetween(raisedAt, c.at)),
+  };
+}
+
 /**
  * The signals of one customer's history and where each stands as of `asOf` (business time; default: all): a
  * signal is closed by the earliest of an `OutreachMade` or `TicketOpened` whose `causationId` is the signal's id,
- * or a `SignalAcknowledged` naming it (`outcome`: acted or dismissed). Voided events count for nothing. Pure: the
- * building block of a signals view (open/acted, time from signal to action, share acted on).
+ * or a `SignalAcknowledged` naming it (`outcome`: acted or dismissed) ({@link closingOf}). Voided events count
+ * for nothing. Pure: the success view's `success_signals` table folds the same rules event by event.
  */
 export function signalStatuses(history: readonly Positioned[], asOf?: string): SignalStatus[] {
   const until = asOf === undefined ? Number.POSITIVE_INFINITY : Date.parse(asOf);
   const events = withoutVoided(history).filter((p) => Date.parse(p.event.occurredAt) <= until);
-  const closing = new Map<
-    string,
-    { at: string; by: NonNullable<SignalStatus['closedBy']>; eventId: string; acted: boolean }
-  >();
-  const close = (
-    id: string,
-    at: string,
-    by: NonNullable<SignalStatus['closedBy']>,
-    eventId: string,
-    acted: boolean,
-  ): void => {
-    const seen = closing.get(id);
-    if (seen === undefined || at < seen.at) closing.set(id, { at, by, eventId, acted });
-  };
+  const closing = new Map<string, SignalClosing>();
   for (const { event } of events) {
-    const at = normalizeTs(event.occurredAt);
-    if (event.type === 'SignalAcknowledged')
-      close(
-        event.data.signalId.toLowerCase(),
-        at,
-        'SignalAcknowledged',
-        event.eventId,
-        event.data.outcome === 'acted',
-      );
-    else if (
-      (event.type === 'OutreachMade' || event.type === 'TicketOpened') &&
-      event.causationId !== undefined
-    )
-      close(event.causationId.toLowerCase(), at, event.type, event.eventId, true);
+    const c = closingOf(event);
+    if (c !== undefined && closesEarlier(closing.get(c.signalId), c)) closing.set(c.signalId, c);
   }
   const out: SignalStatus[] = [];
-  for (const { event } of events) {
-    if (!SIGNAL_TYPE_SET.has(event.type)) continue;
-    const raisedAt = normalizeTs(event.occurredAt);
-    const c = closing.get(event.eventId);
-    out.push({
-      signalId: event.eventId,
-      customerId: event.customerId,
-      type: event.type as SignalType,
-      raisedAt,
-      status: c === undefined ? 'open' : c.acted ? 'acted' : 'dismissed',
-      closedAt: c?.at ?? null,
-      closedBy: c?.by ?? null,
-      closedByEventId: c?.eventId ?? null,
-      minutesToAction: c === undefined ? null : Math.max(0, minutesBetween(raisedAt, c.at)),
-    });
-  }
+  for (const { event } of events)
+    if (isSignalEvent(event)) out.push(statusOf(event, closing.get(event.eventId)));
   return out.sort((a, b) => (a.raisedAt < b.raisedAt ? -1 : a.raisedAt > b.raisedAt ? 1 : 0));
 }
 
