@@ -100,7 +100,10 @@ describe('cheap requests beside admitted heavy folds (real SQLite file, 50,000-e
     expect(alone.status, alone.body).toBe(200);
     const folded = JSON.parse(alone.body) as { value: { customer: { orders: number } } };
     expect(folded.value.customer.orders).toBe(EVENTS - 1);
-    expect((await get('/health')).status).toBe(200);
+    // as many connections open as the probes and the heavy requests will use at once: the probes measure the
+    // server's turns, not the TCP handshakes of this same-process client
+    const opened = await Promise.all(Array.from({ length: 4 * FOLDERS + 4 }, () => get('/health')));
+    expect(opened.every((r) => r.status === 200)).toBe(true);
 
     let running = true;
     const heavy = Promise.all(
