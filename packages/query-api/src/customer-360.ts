@@ -14,7 +14,7 @@ import { inCut, type Cut } from '@crm-ledger/projector';
 import * as E from 'fp-ts/lib/Either.js';
 import type { PiiVault } from '@crm-ledger/pii';
 import { bearsOnSignals, customerSignals, type CustomerSignals } from './customer-signals.js';
-import { foldCustomerPaged } from './paged-fold.js';
+import { foldCustomerPaged, walkStream } from './paged-fold.js';
 import type { QueryContext } from './query-context.js';
 import { streamTail } from './stream-tail.js';
 
@@ -199,10 +199,11 @@ export async function customer360(
     const found = await Promise.all(names.map((n) => liveRows(ctx, n, customerId)));
     tables = recordFrom(names.map((n, i) => [n, found[i] ?? []] as const));
     if (options.withContact === true) {
-      // contact details fold every registration and profile update: the whole stream (contact keys only)
-      const read = await ctx.store.readStream(customerStream(customerId));
-      if (E.isLeft(read)) throw new Error(read.left.message);
-      events = read.right;
+      // contact details fold every registration and profile update: the whole stream (contact keys only), walked
+      // in pages of a bounded time; the timeline is the most recent events by business time over the whole stream
+      const walked = await contactAndTimeline(ctx, customerId, Math.max(1, options.timelineLimit));
+      events = walked.timeline;
+      contactEvents = walked.contactEvents;
     } else {
       // the timeline needs only the most recently recorded events: bounded whatever the stream's length
       events = await streamTail(ctx.store, customerStream(customerId), Math.max(1, options.timelineLimit));
@@ -268,6 +269,34 @@ export async function customer360(
     ...(signals === undefined ? {} : { signals }),
     timeline: timelineOf(events, options.timelineLimit),
   });
+}
+
+const CONTACT_TYPES = new Set(['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerErased']);
+const byOccurredAtDesc = (a: StoredEvent, b: StoredEvent): number =>
+  a.event.occurredAt < b.event.occurredAt ? 1 : a.event.occurredAt > b.event.occurredAt ? -1 : 0;
+
+/**
+ * One walk of the stream (`walkStream`, bounded time per turn of the event loop) for the live 360 with contact
+ * details: the contact events (plus the first event, whose customer id `contactOf` asks the key store about), and
+ * the `limit` events `timelineOf` takes from the whole stream (latest `occurredAt` first, ties in stream order:
+ * a stable sort of the kept candidates and each page is the stable sort of the whole stream, cut at `limit`).
+ */
+async function contactAndTimeline(
+  ctx: QueryContext,
+  customerId: string,
+  limit: number,
+): Promise<{ contactEvents: StoredEvent[]; timeline: StoredEvent[] }> {
+  const contactEvents: StoredEvent[] = [];
+  let timeline: StoredEvent[] = [];
+  let first = true;
+  await walkStream(ctx.store, customerStream(customerId), (page) => {
+    for (const stored of page) {
+      if (first || CONTACT_TYPES.has(stored.event.type)) contactEvents.push(stored);
+      first = false;
+    }
+    timeline = [...timeline, ...page].sort(byOccurredAtDesc).slice(0, limit);
+  });
+  return { contactEvents, timeline };
 }
 
 /** The primary-key columns of every view table, for a deterministic row order in answers. */

@@ -17,7 +17,7 @@ import {
   type SignalSummary,
 } from '@crm-ledger/projections';
 import { inCut, resolveCut, type KnownAt } from '@crm-ledger/projector';
-import { FOLD_PAGE } from './paged-fold.js';
+import { walkStream } from './paged-fold.js';
 
 const SIGNAL_TYPE_SET: ReadonlySet<string> = new Set(SIGNAL_TYPES);
 
@@ -44,7 +44,7 @@ export const bearsOnSignals = (event: LedgerEvent): boolean =>
 
 /**
  * The events of one customer's stream in `cut` that bear on signals (`bearsOnSignals`), read page by page
- * (`FOLD_PAGE` events, yielding between pages), and how many events of the stream the cut kept in all (0: no
+ * (`walkStream`: pages of a bounded time, yielding between pages), and how many events of the stream the cut kept in all (0: no
  * such customer at that point).
  */
 export async function signalHistory(
@@ -54,22 +54,15 @@ export async function signalHistory(
 ): Promise<{ readonly kept: number; readonly history: readonly Positioned[] }> {
   const history: Positioned[] = [];
   let kept = 0;
-  for (let from = 0; ; from += FOLD_PAGE) {
-    const page = await store.readStream(customerStream(customerId), {
-      fromRevision: from,
-      maxCount: FOLD_PAGE,
-    });
-    if (page._tag === 'Left') throw new Error(page.left.message);
-    for (const stored of page.right) {
+  await walkStream(store, customerStream(customerId), (page) => {
+    for (const stored of page) {
       if (!cut(stored)) continue;
       kept++;
       const event = upcast(stored.event);
       if (event !== undefined && bearsOnSignals(event))
         history.push({ position: stored.globalPosition, event });
     }
-    if (page.right.length < FOLD_PAGE) break;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  });
   return { kept, history };
 }
 
