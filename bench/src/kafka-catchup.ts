@@ -94,6 +94,11 @@ interface Run {
   readonly section: Section;
   /** From spawn until the first batch of any partition was stored (start-up and the group's first join). */
   readonly firstBatchSeconds: number;
+  /**
+   * Node CPU µs per event from the first stored batch to the end (the CPU and the events after that moment):
+   * the steady per-event cost, without the processes' start-up (module loading, opening the stores) and join.
+   */
+  readonly nodeMicrosPerEventAfterFirstBatch: number;
   readonly perProcessCpuSeconds: number[];
   readonly sameRowsAsFirst: boolean;
 }
@@ -275,6 +280,8 @@ async function main(): Promise<void> {
       for (const p of procs) await stopChild(p.child);
     });
     let firstBatch = 0;
+    /** Node CPU seconds of the processes and events stored when the first batch was seen stored. */
+    let atFirstBatch = { cpuSeconds: 0, events: 0 };
     const ticks = new Map<number, number>();
     const sampleProcs = (): void => {
       for (const p of procs) {
@@ -301,8 +308,14 @@ async function main(): Promise<void> {
               [group],
             )
             .catch(() => ({ rows: [] as { partition: number; next_offset: string }[] }));
-          if (rows.length > 0 && firstBatch === 0) firstBatch = (performance.now() - t0) / 1000;
           const stored = new Map(rows.map((r) => [r.partition, Number(r.next_offset)]));
+          if (rows.length > 0 && firstBatch === 0) {
+            firstBatch = (performance.now() - t0) / 1000;
+            atFirstBatch = {
+              cpuSeconds: [...ticks.values()].reduce((a, b) => a + b, 0) / CLK_TCK,
+              events: sum(stored),
+            };
+          }
           if ([...endOffsets].every(([p, end]) => end === 0 || stored.get(p) === end)) break;
           const dead = procs.find((p) => p.child.exitCode !== null);
           if (dead !== undefined) throw new Error(`a projector ended:\n${dead.output()}`);
@@ -325,6 +338,10 @@ async function main(): Promise<void> {
       instances: k,
       section: m.section,
       firstBatchSeconds: r2(firstBatch),
+      nodeMicrosPerEventAfterFirstBatch: r2(
+        ((m.section.cpu.nodeSeconds - atFirstBatch.cpuSeconds) * 1e6) /
+          Math.max(1, total - atFirstBatch.events),
+      ),
       perProcessCpuSeconds: [...ticks.values()].map((t) => r2(t / CLK_TCK)),
       sameRowsAsFirst: same,
     };
@@ -332,7 +349,7 @@ async function main(): Promise<void> {
     const s = m.section;
     process.stdout.write(
       `k=${k}: ${total} events in ${s.seconds} s (first batch stored after ${run.firstBatchSeconds} s), ${s.eventsPerSecond} events/s; ` +
-        `CPU µs/event: node ${s.cpu.nodeMicrosPerEvent} (per process s: ${run.perProcessCpuSeconds.join(', ')}), PostgreSQL ` +
+        `CPU µs/event: node ${s.cpu.nodeMicrosPerEvent} (${run.nodeMicrosPerEventAfterFirstBatch} after the first batch; per process s: ${run.perProcessCpuSeconds.join(', ')}), PostgreSQL ` +
         `${s.cpu.postgresMicrosPerEvent} (${s.cpu.postgresBackends} backends); load ${s.loadAverage.after.join(' ')}; same rows as k=${instanceCounts[0]}: ${same}\n`,
     );
     if (schema !== referenceSchema) await dropSchema(admin, schema);
@@ -380,6 +397,7 @@ async function main(): Promise<void> {
     toInsert: r2(r.section.eventsPerSecond / raw.insert.eventsPerSecond),
     toCopy: r2(r.section.eventsPerSecond / raw.copy.eventsPerSecond),
     nodeMicrosPerEvent: r.section.cpu.nodeMicrosPerEvent,
+    nodeMicrosPerEventAfterFirstBatch: r.nodeMicrosPerEventAfterFirstBatch,
     postgresMicrosPerEvent: r.section.cpu.postgresMicrosPerEvent,
     /** CPU seconds (node + backends) per wall second: 2 is all of this machine's cores. */
     coresBusy: r2((r.section.cpu.nodeSeconds + r.section.cpu.postgresBackendSeconds) / r.section.seconds),
@@ -388,7 +406,7 @@ async function main(): Promise<void> {
     `\nSUMMARY kafka-catchup: ${scaling
       .map(
         (s) =>
-          `k=${s.instances} ${s.eventsPerSecond} events/s (${s.afterFirstBatchEventsPerSecond} after the first batch; x${s.speedUp} vs k=1, ${s.toRawLimit}x the raw limit, ${s.coresBusy} cores busy)`,
+          `k=${s.instances} ${s.eventsPerSecond} events/s (${s.afterFirstBatchEventsPerSecond} after the first batch; Node ${s.nodeMicrosPerEvent} µs/event, ${s.nodeMicrosPerEventAfterFirstBatch} after the first batch, PostgreSQL ${s.postgresMicrosPerEvent}; x${s.speedUp} vs k=1, ${s.toRawLimit}x the raw limit, ${s.coresBusy} cores busy)`,
       )
       .join(
         '; ',

@@ -229,7 +229,7 @@ function kafkaCatchup(r: Json): Row[] {
   const scaling = (r.scaling as Json[] | undefined) ?? [];
   return scaling.map((x) => ({
     benchmark: `Kafka-mode projector catch-up into PostgreSQL, ${n(get(r, 'parameters', 'events'))} events, ${String(get(r, 'parameters', 'partitions'))} partitions, ${String(x.instances)} crm-ledger-projector process(es) on ${String(get(r, 'machine', 'cpus'))} cores`,
-    result: `${n(x.eventsPerSecond)} events/s (x${String(x.speedUp)} vs 1 instance), CPU µs/event: Node ${String(x.nodeMicrosPerEvent)}, PostgreSQL ${String(x.postgresMicrosPerEvent)}; ${String(x.coresBusy)} cores busy`,
+    result: `${n(x.eventsPerSecond)} events/s (x${String(x.speedUp)} vs 1 instance), CPU µs/event: Node ${String(x.nodeMicrosPerEvent)}${typeof x.nodeMicrosPerEventAfterFirstBatch !== 'number' ? '' : ` (${x.nodeMicrosPerEventAfterFirstBatch} after the first batch, without start-up)`}, PostgreSQL ${String(x.postgresMicrosPerEvent)}; ${String(x.coresBusy)} cores busy`,
     reference: `the same final rows (${n(get(r, 'rows', 'final'))}) into the same tables, no projection logic: COPY ${raw('copy')}, multi-row INSERT ${raw('insert')}`,
     ratio: `${String(x.toRawLimit)}x the raw limit (${String(x.toInsert)}x INSERT, ${String(x.toCopy)}x COPY)`,
     io: 'not measured',

@@ -327,6 +327,15 @@ export const SETTINGS = {
     group: 'Projector',
     usedBy: ['cli', 'projector'],
   }),
+  CRM_LEDGER_PROJECTOR_FETCH_MAX_BYTES: setting({
+    type: envBytes,
+    default: '8mb',
+    description:
+      'bytes a projector instance fetches from one partition per request (kafka mode): the size of its batches, e.g. 8mb',
+    doc: "bytes a projector instance fetches from one partition per request in `kafka` mode, e.g. `8mb` (1kb to 256mb). One fetch of a partition is one PostgreSQL transaction of the views, so this sets the batch size: 8 MiB is about 11,000 of the relay's messages. Smaller batches cost more PostgreSQL CPU per event (kafkajs's own default, 1 MiB, about 1.5x: docs/benchmarks.md, kafka-catchup); an instance holds up to about 50 MiB of fetched messages at once",
+    group: 'Projector',
+    usedBy: ['cli', 'projector'],
+  }),
   CRM_LEDGER_PROJECTOR_CONCURRENCY: setting({
     type: envInt(1, 64, 'a whole number from 1 to 64'),
     default: '3',

@@ -44,7 +44,16 @@ export interface PartitionOwnerOptions {
   readonly concurrency?: number;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Bytes fetched per partition at most per request (default 8 MiB). One fetched batch of a partition is one
+   * transaction of the handler, so this sets the batch size: kafkajs's default (1 MiB, ~1,500 relay messages)
+   * made the per-transaction and per-customer fixed work dominate (issue 17).
+   */
+  readonly fetchMaxBytesPerPartition?: number;
 }
+
+/** The default of {@link PartitionOwnerOptions.fetchMaxBytesPerPartition}. */
+export const DEFAULT_FETCH_MAX_BYTES_PER_PARTITION = 8 * 1024 * 1024;
 
 export interface RunningPartitionOwner {
   /** Rejects when the member stopped on an error; resolves after `stop`. */
@@ -107,6 +116,7 @@ export function ledgerPositionOf(
 
 export async function startPartitionOwner(options: PartitionOwnerOptions): Promise<RunningPartitionOwner> {
   const { kafka, logger } = options;
+  const perPartition = options.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
@@ -114,6 +124,10 @@ export async function startPartitionOwner(options: PartitionOwnerOptions): Promi
     heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
     // Never the broker's committed offsets: this member never commits, and seeks to the store's offsets.
     readUncommitted: false,
+    maxBytesPerPartition: perPartition,
+    // A fetch answers for every owned partition: room for several full ones (the broker caps it at its
+    // fetch.max.bytes, 55 MiB by default, and always returns at least one record batch).
+    maxBytes: Math.max(perPartition, 50 * 1024 * 1024),
   });
   /** Generation of the assignment: a batch fetched under an older one is stale. */
   let generation = 0;

@@ -297,6 +297,7 @@ export const kafkaProjectorComponent = (config: ServiceEnv, settings: ProcessSet
       handleBatch,
       concurrency: settings.CRM_LEDGER_PROJECTOR_CONCURRENCY,
       sessionTimeoutMs: settings.CRM_LEDGER_PROJECTOR_SESSION_TIMEOUT_MS,
+      fetchMaxBytesPerPartition: settings.CRM_LEDGER_PROJECTOR_FETCH_MAX_BYTES,
       heartbeatIntervalMs: Math.max(500, Math.floor(settings.CRM_LEDGER_PROJECTOR_SESSION_TIMEOUT_MS / 10)),
       onAssigned: () => engines.clear(),
     });
