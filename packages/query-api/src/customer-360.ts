@@ -5,6 +5,7 @@ import {
   DEFAULT_HEALTH_WEIGHTS,
   DEFAULT_SILENT_DAYS,
   healthOf,
+  signalSummary,
   PROJECTION_NAMES,
   projections,
   type ChurnAssessment,
@@ -14,6 +15,7 @@ import { inCut, type Cut } from '@crm-ledger/projector';
 import * as E from 'fp-ts/lib/Either.js';
 import type { PiiVault } from '@crm-ledger/pii';
 import { bearsOnSignals, customerSignals, type CustomerSignals } from './customer-signals.js';
+import { listedSignal } from './signals-list.js';
 import { foldCustomerPaged, walkStream } from './paged-fold.js';
 import type { QueryContext } from './query-context.js';
 import { streamTail } from './stream-tail.js';
@@ -127,12 +129,12 @@ export interface Customer360 {
     readonly tenureDays: number | null;
   };
   /**
-   * The customer's signals (issue #16) as of `asOf`, in the cut: each open, acted or dismissed, with the event
-   * that closed it and the minutes to action; and their counts. Only in a 360 at a cut, whose fold reads the
-   * stream anyway: the live 360 reads the views and the stream's tail, never the whole stream (its cost must not
-   * grow with the stream), so it leaves signals to `GET /v1/customers/:customerId/signals`.
+   * The customer's signals (issue #16): each open, acted or dismissed, with the event that closed it and the
+   * minutes to action; and their counts. In the live 360 from the success view's `success_signals` rows (what the
+   * ledger holds, like every live table: no read of the stream); in a 360 at a cut from the cut's fold, as of
+   * `asOf`, as `GET /v1/customers/:customerId/signals` answers.
    */
-  readonly signals?: CustomerSignals;
+  readonly signals: CustomerSignals;
   readonly timeline: readonly TimelineEntry[];
 }
 
@@ -164,7 +166,7 @@ export async function customer360(
   let tables: Record<string, readonly Row[]>;
   let events: readonly StoredEvent[];
   let contactEvents: readonly StoredEvent[] | undefined;
-  let signals: CustomerSignals | undefined;
+  let signals: CustomerSignals;
   if (options.cut !== undefined) {
     // the cut's one definition (inCut: what a rebuild as of the same cut selects); the paged fold bounds the
     // cost per turn whatever the stream's length
@@ -198,6 +200,7 @@ export async function customer360(
     ];
     const found = await Promise.all(names.map((n) => liveRows(ctx, n, customerId)));
     tables = recordFrom(names.map((n, i) => [n, found[i] ?? []] as const));
+    signals = liveSignals(await liveRows(ctx, 'success_signals', customerId));
     if (options.withContact === true) {
       // contact details fold every registration and profile update: the whole stream (contact keys only), walked
       // in pages of a bounded time; the timeline is the most recent events by business time over the whole stream
@@ -266,9 +269,23 @@ export async function customer360(
       months: many('value_months'),
       tenureDays: typeof since === 'string' ? Math.max(0, days(since, asOf)) : null,
     },
-    ...(signals === undefined ? {} : { signals }),
+    signals,
     timeline: timelineOf(events, options.timelineLimit),
   });
+}
+
+/**
+ * A customer's `success_signals` rows as the 360 answers signals: raised first first (position breaks ties, as
+ * the fold's order does), without the row's position, and their counts.
+ */
+function liveSignals(rows: readonly Row[]): CustomerSignals {
+  const listed = rows
+    .map(listedSignal)
+    .sort((a, b) =>
+      a.raisedAt !== b.raisedAt ? (a.raisedAt < b.raisedAt ? -1 : 1) : a.position - b.position,
+    );
+  const signals = listed.map(({ position: _position, ...s }) => s);
+  return { signals, summary: signalSummary(signals) };
 }
 
 const CONTACT_TYPES = new Set(['CustomerRegistered', 'CustomerProfileUpdated', 'CustomerErased']);

@@ -240,9 +240,8 @@ const Customer360Schema = z
       ),
     signals: z
       .object({ signals: z.array(SignalSchema).readonly(), summary: SignalSummarySchema })
-      .optional()
       .describe(
-        "The customer's signals in the cut, each open, acted or dismissed as of asOf; only in a 360 at a cut (asOf or asKnownAt), whose fold reads the stream anyway: the live 360 never reads the whole stream, GET /v1/customers/{customerId}/signals does",
+        "The customer's signals, oldest first, each open, acted or dismissed: live, from the success view's success_signals rows (no read of the stream); at a cut (asOf or asKnownAt), from the cut's fold as of asOf, as GET /v1/customers/{customerId}/signals answers",
       ),
     timeline: z
       .array(

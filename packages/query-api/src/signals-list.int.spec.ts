@@ -147,6 +147,24 @@ describe.each([
     expect(compared).toBeGreaterThan(20);
   });
 
+  it('gives the live 360 of every customer the signals and summary GET /v1/customers/:id/signals gives', async () => {
+    let compared = 0;
+    for (const customerId of customers) {
+      const route = await get(app(), `/v1/customers/${customerId}/signals`);
+      const live = await get(app(), `/v1/customers/${customerId}`);
+      if (route.statusCode === 404) continue;
+      expect(live.statusCode, live.body).toBe(200);
+      const folded = route.json<{ signals: Listed[]; summary: unknown }>();
+      const body = live.json<{ source: string; signals: { signals: Listed[]; summary: unknown } }>();
+      expect(body.source).toBe('live');
+      // the same order (oldest first) and the same fields: the table's rows answer what the fold answers
+      expect(body.signals.signals.map(statusView)).toEqual(folded.signals.map(statusView));
+      expect(body.signals.summary).toEqual(folded.summary);
+      compared += folded.signals.length;
+    }
+    expect(compared).toBeGreaterThan(20);
+  });
+
   it('pages through every signal once, newest first, whatever the page size: no duplicate, no gap', async () => {
     const all = await everything(app());
     expect(all).toEqual([...all].sort(newestFirst));
