@@ -7,4 +7,3 @@ export * from './locked-runner.js';
 export * from './cut.js';
 export * from './customer-history.js';
 export * from './cut-views.js';
-export * from './signal-history.js';
