@@ -1,7 +1,8 @@
 import type { PiiVault } from '@crm-ledger/pii';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { isInvalidCursor, type Clock, type EventStore, type ReadModelStore } from '@crm-ledger/core';
-import { Currency, CustomerId, SignalTypeValue } from '@crm-ledger/events';
+import { Currency, CustomerId, recordFrom, SignalTypeValue } from '@crm-ledger/events';
 import {
   ErrorBody,
   limitConcurrency,
@@ -44,6 +45,15 @@ import {
   servicePerformance,
   type QueryContext,
 } from './queries.js';
+
+/**
+ * The object without its undefined members: with exactOptionalPropertyTypes an absent filter must be no key at all,
+ * not a key holding undefined.
+ */
+const present = <T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
+  recordFrom(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 
 export interface QueryRoutesOptions {
   readonly store: EventStore;
@@ -352,6 +362,22 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
   };
   const NO_CUTS =
     'this server builds no views for a past cut (no scratch read model): rebuild the views with crm-ledger replay --as-of/--as-known-at';
+  /** A paged list at the request's cut: 400 when this server builds no cuts or the cursor is not one of ours. */
+  const listAtCut = async <T>(
+    reply: FastifyReply,
+    q: { asOf?: string | undefined; asKnownAt?: KnownAt | undefined },
+    run: (c: QueryContext, at: { asOf: string; cut: Cut }) => Promise<T>,
+  ): Promise<T | FastifyReply> => {
+    try {
+      const done = await atCut(q, run);
+      if (done === undefined) return sendError(reply, 400, 'invalid_request', NO_CUTS);
+      return done.answer;
+    } catch (error) {
+      if (isInvalidCursor(error))
+        return sendError(reply, 400, 'invalid_request', 'invalid cursor: pass back a nextCursor unchanged');
+      throw error;
+    }
+  };
 
   app.get(
     '/v1/customers/:customerId',
@@ -541,27 +567,13 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
         currency,
         ...rest
       } = req.query;
-      try {
-        const done = await atCut({ asOf, asKnownAt }, (c, at) =>
-          listCustomers(c, {
-            asOf: at.asOf,
-            ...rest,
-            ...(cursor === undefined ? {} : { cursor }),
-            ...(segment === undefined ? {} : { segment }),
-            ...(healthBand === undefined ? {} : { healthBand }),
-            ...(churnRisk === undefined ? {} : { churnRisk }),
-            ...(silentDays === undefined ? {} : { silentDays }),
-            ...(renewalWithinDays === undefined ? {} : { renewalWithinDays }),
-            ...(currency === undefined ? {} : { currency }),
-          }),
-        );
-        if (done === undefined) return sendError(reply, 400, 'invalid_request', NO_CUTS);
-        return done.answer;
-      } catch (error) {
-        if (isInvalidCursor(error))
-          return sendError(reply, 400, 'invalid_request', 'invalid cursor: pass back a nextCursor unchanged');
-        throw error;
-      }
+      return listAtCut(reply, { asOf, asKnownAt }, (c, at) =>
+        listCustomers(c, {
+          asOf: at.asOf,
+          ...rest,
+          ...present({ cursor, segment, healthBand, churnRisk, silentDays, renewalWithinDays, currency }),
+        }),
+      );
     },
   );
 
@@ -623,26 +635,9 @@ export function registerQueryRoutes(app: HttpApp, options: QueryRoutesOptions): 
     },
     async (req, reply) => {
       const { asOf, asKnownAt, cursor, status, type, customerId, segment, since, until, limit } = req.query;
-      try {
-        const done = await atCut({ asOf, asKnownAt }, (c) =>
-          listSignals(c, {
-            limit,
-            ...(cursor === undefined ? {} : { cursor }),
-            ...(status === undefined ? {} : { status }),
-            ...(type === undefined ? {} : { type }),
-            ...(customerId === undefined ? {} : { customerId }),
-            ...(segment === undefined ? {} : { segment }),
-            ...(since === undefined ? {} : { since }),
-            ...(until === undefined ? {} : { until }),
-          }),
-        );
-        if (done === undefined) return sendError(reply, 400, 'invalid_request', NO_CUTS);
-        return done.answer;
-      } catch (error) {
-        if (isInvalidCursor(error))
-          return sendError(reply, 400, 'invalid_request', 'invalid cursor: pass back a nextCursor unchanged');
-        throw error;
-      }
+      return listAtCut(reply, { asOf, asKnownAt }, (c) =>
+        listSignals(c, { limit, ...present({ cursor, status, type, customerId, segment, since, until }) }),
+      );
     },
   );
 
