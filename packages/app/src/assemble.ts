@@ -25,7 +25,7 @@ import { openAuthStore } from './auth.js';
 import { signalsComponent } from './components/signals.js';
 import { startLedger, type RunningLedger } from './ledger.js';
 import { openVault, withEncryption } from './pii.js';
-import { openDigestStore, openEventStore, openReadModelStore } from './stores.js';
+import { openDigestStore, openEventStore, openReadModelStore, sweepScratchReadModels } from './stores.js';
 import { installTestSeams } from './test-seams.js';
 
 /**
@@ -223,7 +223,10 @@ export function startProcess(options: StartProcessOptions): Promise<RunningLedge
     openAuthStore: (dataDir) =>
       openAuthStore(deploymentOf({ ...config, CRM_LEDGER_DATA_DIR: dataDir }).authStore),
     ...(shape.readModel
-      ? { openReadModel: (dataDir, o) => openConfiguredReadModel(config, dataDir, o) }
+      ? {
+          openReadModel: (dataDir, o) => openConfiguredReadModel(config, dataDir, o),
+          sweepScratchReadModels: () => sweepScratchReadModels(deploymentOf(config).readModel),
+        }
       : {}),
     ...(shape.catalogue ? { extraSchemas: catalogueComponents() } : {}),
     ...(options.requestLogging === undefined ? {} : { requestLogging: options.requestLogging }),

@@ -32,6 +32,11 @@ export interface LedgerContext {
    */
   readonly openReadModel?: (options?: { readonly scratch?: boolean }) => Promise<ReadModelStore>;
   /**
+   * Drops the scratch read models that processes now gone left behind (a query process killed while it had views
+   * of a past cut in PostgreSQL); answers the names dropped. Undefined: the process has none to sweep.
+   */
+  readonly sweepScratchReadModels?: () => Promise<readonly string[]>;
+  /**
    * The health of the process's long-running loops (`retryForever` reports to it): a retrying one makes
    * `GET /ready` answer `degraded` with "retrying since T, last error E", a failed one `not_ready`;
    * `GET /status` shows every one.

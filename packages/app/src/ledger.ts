@@ -46,6 +46,8 @@ export interface LedgerProcessOptions {
     dataDir: string,
     options?: { readonly scratch?: boolean },
   ) => Promise<ReadModelStore>;
+  /** Drops the scratch read models of processes that are gone (see `LedgerContext.sweepScratchReadModels`). */
+  readonly sweepScratchReadModels?: () => Promise<readonly string[]>;
   /** Runs after the store is open and before anything listens (e.g. seeding an empty store). */
   readonly beforeListen?: (store: EventStore) => Promise<void>;
   readonly clock?: Clock;
@@ -169,6 +171,9 @@ export async function startLedger(options: LedgerProcessOptions): Promise<Runnin
       status,
       signal: abort.signal,
       ...(openReadModel === undefined ? {} : { openReadModel: (o) => openReadModel(dataDir, o) }),
+      ...(options.sweepScratchReadModels === undefined
+        ? {}
+        : { sweepScratchReadModels: options.sweepScratchReadModels }),
     };
     const started = await startComponents(options.components, context);
     running.started = started;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -9,7 +8,12 @@ import {
   type ReadModelStore,
 } from '@crm-ledger/core';
 import type { Deployment, EventStoreChoice, ReadModelChoice } from '@crm-ledger/config';
-import { openPostgresCheckpointStore, openPostgresReadModelStore } from '@crm-ledger/postgres';
+import {
+  openPostgresCheckpointStore,
+  openPostgresReadModelStore,
+  scratchSchemaOf,
+  sweepScratchSchemas,
+} from '@crm-ledger/postgres';
 import { openSqliteReadModel } from '@crm-ledger/sqlite';
 import {
   openEventStoreDbStore,
@@ -75,7 +79,7 @@ export async function openReadModelStore(
       ? openSqliteReadModel({ file: ':memory:' })
       : openPostgresReadModelStore({
           connectionString: choice.connectionString,
-          schema: `${choice.schema}__cut_${randomBytes(4).toString('hex')}`,
+          schema: scratchSchemaOf(choice.schema),
           poolSize: 2,
           dropOnClose: true,
         });
@@ -89,6 +93,16 @@ export async function openReadModelStore(
     case 'postgres':
       return openPostgresReadModelStore({ connectionString: choice.connectionString, schema: choice.schema });
   }
+}
+
+/**
+ * Drops the scratch read models that processes now gone left behind (PostgreSQL: the `<schema>__cut_*` schemas of
+ * a query process killed before it could drop them, `sweepScratchSchemas`); SQLite's are in memory: none.
+ */
+export function sweepScratchReadModels(choice: ReadModelChoice): Promise<readonly string[]> {
+  return choice.kind === 'postgres'
+    ? sweepScratchSchemas({ connectionString: choice.connectionString, schema: choice.schema })
+    : Promise.resolve([]);
 }
 
 /** File of the embedded checkpoint store (the relay's), beside the SQLite ledger. */

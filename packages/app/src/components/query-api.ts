@@ -16,6 +16,13 @@ export const queryApiComponent = (settings: QuerySettings): LedgerComponent => (
         ? await ctx.openReadModel()
         : openSqliteReadModel({ file: path.join(ctx.dataDir, READ_MODEL_FILE) });
     await ensureProjections(readModel);
+    // views of a past cut that a killed query process left in PostgreSQL: dropped once their owner is gone
+    const swept = (await ctx.sweepScratchReadModels?.()) ?? [];
+    if (swept.length > 0)
+      ctx.logger.info(
+        { schemas: swept },
+        `dropped ${swept.length} scratch schema(s) of past cuts left by processes that are gone`,
+      );
     const open = ctx.openReadModel;
     registerQueryRoutes(ctx.app, {
       // lists and aggregates at a past cut: the views built into a scratch read model of the same kind

@@ -1,5 +1,7 @@
 export {
   openPostgresReadModelStore,
+  scratchSchemaOf,
+  sweepScratchSchemas,
   openPostgresCheckpointStore,
   PostgresReadModelStore,
   type PostgresReadModelOptions,

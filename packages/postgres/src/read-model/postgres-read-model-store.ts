@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
   POSTGRES_CONNECTION_SETTINGS,
@@ -32,7 +33,7 @@ import { assertSpec, createTableSql } from './ddl.js';
 import { assertIdentifier, q, qq, shadowSchemaOf } from './identifiers.js';
 import { MIGRATIONS, migrationsTableSql } from './migrations.js';
 import { toPostgresPlaceholders } from './placeholders.js';
-import { ProjectionLocks } from './projection-locks.js';
+import { ProjectionLocks, projectionLockKey } from './projection-locks.js';
 import { resilientPool } from './connection.js';
 import { Params, afterClause, orderByClause, pick, whereClause } from './query-builder.js';
 
@@ -151,6 +152,8 @@ export class PostgresReadModelStore implements ReadModelStore {
   /** Spec of each projection's live and shadow tables, by projection name. */
   private readonly registry = new Map<string, { live: ProjectionSpec; shadow?: ProjectionSpec }>();
   private readonly locks: ProjectionLocks;
+  /** A scratch store's claim on its schema (`SCRATCH_LOCK`), held from before the schema exists until it is dropped. */
+  private scratchLock: ProjectionLock | undefined;
 
   private constructor(options: PostgresReadModelOptions) {
     this.schema = options.schema ?? 'crm_ledger';
@@ -181,9 +184,16 @@ export class PostgresReadModelStore implements ReadModelStore {
   static async open(options: PostgresReadModelOptions): Promise<PostgresReadModelStore> {
     const store = new PostgresReadModelStore(options);
     try {
+      if (store.dropOnClose) {
+        // claimed before the schema exists: a sweep (sweepScratchSchemas) never takes a schema being created
+        store.scratchLock = await store.locks.tryLock(SCRATCH_LOCK);
+        if (store.scratchLock === undefined)
+          throw new Error(`scratch schema '${store.schema}' is held by another process`);
+      }
       await store.migrate();
       await store.loadRegistry();
     } catch (error) {
+      await store.locks.close();
       if (store.ownsPool) await store.pool.end();
       throw error;
     }
@@ -538,12 +548,13 @@ export class PostgresReadModelStore implements ReadModelStore {
   }
 
   async close(): Promise<void> {
-    await this.locks.close();
+    // a scratch schema is dropped before its claim is released (a sweep meanwhile finds it held, then gone)
     if (this.dropOnClose)
       await this.ddl(async (c) => {
         await c.query(`DROP SCHEMA IF EXISTS ${q(this.shadowSchema)} CASCADE`);
         await c.query(`DROP SCHEMA IF EXISTS ${q(this.schema)} CASCADE`);
       });
+    await this.locks.close();
     if (this.ownsPool) await this.pool.end();
   }
 
@@ -635,6 +646,57 @@ export async function openPostgresCheckpointStore(
     application_name: 'crm-ledger',
   });
   return new PostgresCheckpointStore(pool, schema, true);
+}
+
+/** The lock a scratch store holds on its schema for as long as it lives (see `sweepScratchSchemas`). */
+const SCRATCH_LOCK = '__scratch__';
+
+/** A new scratch schema beside `base` (`<base>__cut_<8 hex>`), for a store opened with `dropOnClose`. */
+export function scratchSchemaOf(base: string): string {
+  return `${base}__cut_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Drops the scratch schemas beside `base` (`<base>__cut_<8 hex>`, and their rebuild schemas) whose store is gone:
+ * a store opened with `dropOnClose` holds a session advisory lock on its schema from before it creates it until
+ * it has dropped it, and PostgreSQL releases that lock when the session ends (the process killed, its network
+ * gone: see `ProjectionLocks`), so a schema whose lock can be taken has no owner left. Returns the schemas dropped.
+ */
+export async function sweepScratchSchemas(options: {
+  readonly connectionString: string;
+  readonly schema: string;
+}): Promise<string[]> {
+  assertIdentifier(options.schema, 'schema');
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    application_name: 'crm-ledger sweep',
+  });
+  await client.connect();
+  const dropped: string[] = [];
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace WHERE nspname ~ $1 ORDER BY nspname`,
+      [`^${options.schema}__cut_[0-9a-f]{8}$`],
+    );
+    for (const { name } of rows) {
+      const key = projectionLockKey(name, SCRATCH_LOCK);
+      const got = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtext($1)) AS locked',
+        [key],
+      );
+      if (got.rows[0]?.locked !== true) continue; // its store is alive
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${q(shadowSchemaOf(name))} CASCADE`);
+        await client.query(`DROP SCHEMA IF EXISTS ${q(name)} CASCADE`);
+        dropped.push(name);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  return dropped;
 }
 
 /** Opens the PostgreSQL read-model store (creating the schema and running migrations if needed). */
