@@ -490,6 +490,14 @@ export const SETTINGS = {
     group: 'Query API',
     usedBy: ['cli', 'ingest', 'projector', 'query'],
   }),
+  CRM_LEDGER_CUT_CACHE_SIZE: setting({
+    type: envInt(1, 64, 'a whole number of cuts from 1 to 64'),
+    default: '4',
+    description: 'past cuts whose views a query process keeps built (the most recently used)',
+    doc: "how many past cuts (`asOf`/`asKnownAt` of lists and aggregates) a query process keeps built, the most recently used; each costs the views' size (SQLite: memory; PostgreSQL: a scratch schema), and a cut not kept is built again on its next request ([read-models.md](read-models.md))",
+    group: 'Query API',
+    usedBy: ['cli', 'ingest', 'projector', 'query'],
+  }),
   // ---- scheduled work of crm-ledger start
   CRM_LEDGER_CLV_REFIT_HOURS: setting({
     type: envNumber(0, 8760, 'a number of hours from 0 (off) to 8760'),

@@ -4,7 +4,11 @@ import { loadConfig, settingsSchema } from '@crm-ledger/config';
 import { invalidConfiguration } from '@crm-ledger/core';
 
 /** Settings of the query API (declared in SETTINGS of @crm-ledger/config). */
-export const QUERY_SETTINGS = ['CRM_LEDGER_SILENT_DAYS', 'CRM_LEDGER_HEALTH_WEIGHTS'] as const;
+export const QUERY_SETTINGS = [
+  'CRM_LEDGER_SILENT_DAYS',
+  'CRM_LEDGER_HEALTH_WEIGHTS',
+  'CRM_LEDGER_CUT_CACHE_SIZE',
+] as const;
 export const QueryEnv = settingsSchema(QUERY_SETTINGS);
 export type QuerySettings = z.output<typeof QueryEnv>;
 

@@ -16,3 +16,12 @@ describe('the query API settings: one silence threshold', () => {
     }
   });
 });
+
+describe('the query API settings: the cut cache', () => {
+  it('keeps 4 past cuts built by default, CRM_LEDGER_CUT_CACHE_SIZE from 1 to 64, and names a wrong value', () => {
+    expect(queryEnv({}).CRM_LEDGER_CUT_CACHE_SIZE).toBe(4);
+    expect(queryEnv({ CRM_LEDGER_CUT_CACHE_SIZE: '16' }).CRM_LEDGER_CUT_CACHE_SIZE).toBe(16);
+    for (const bad of ['0', '65', 'four', '1.5'])
+      expect(() => queryEnv({ CRM_LEDGER_CUT_CACHE_SIZE: bad }), bad).toThrow(/CRM_LEDGER_CUT_CACHE_SIZE/);
+  });
+});

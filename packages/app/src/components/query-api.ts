@@ -41,6 +41,7 @@ export const queryApiComponent = (settings: QuerySettings): LedgerComponent => (
         total: ctx.config.CRM_LEDGER_MAX_CONCURRENT_QUERIES,
       },
       silentAfterDays: settings.CRM_LEDGER_SILENT_DAYS,
+      cutCacheSize: settings.CRM_LEDGER_CUT_CACHE_SIZE,
       ...(settings.CRM_LEDGER_HEALTH_WEIGHTS === undefined
         ? {}
         : { healthWeights: settings.CRM_LEDGER_HEALTH_WEIGHTS }),
