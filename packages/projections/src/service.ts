@@ -1,6 +1,6 @@
 import type { ProjectionSpec, Row } from '@crm-ledger/core';
 import { emptyRecord } from '@crm-ledger/events';
-import { col, ignore, noteAnomaly, type Handlers } from './projection.js';
+import { col, ignore, ignoreSignals, noteAnomaly, type Handlers } from './projection.js';
 import { erased, profileColumns, profileUpdated, registered } from './profile.js';
 import { viewFrame, viewSpec, type ViewData, type ViewState } from './frame.js';
 import {
@@ -126,16 +126,8 @@ const handlers: Handlers<ServiceState> = {
   // Corrections are applied by re-folding the customer's stream without the voided events (see void.ts).
   EventVoided: ignore,
   ExchangeRateRecorded: ignore,
-  // Signals (issue #16) are derived from the other events; no view folds them (they are read from the stream).
-  HealthBandChanged: ignore,
-  CustomerWentSilent: ignore,
-  RenewalApproaching: ignore,
-  TicketSlaBreached: ignore,
-  DetractorAnswered: ignore,
-  SuccessCriterionOverdue: ignore,
-  ChurnRiskRose: ignore,
-  ExpansionSuggested: ignore,
-  SignalAcknowledged: ignore,
+  // the signals area (issue #16): only the success view folds it (success_signals)
+  ...ignoreSignals,
 };
 
 function customerRow(d: ServiceData): Row {

@@ -1,7 +1,7 @@
 import type { ProjectionSpec, Row } from '@crm-ledger/core';
 import { emptyRecord } from '@crm-ledger/events';
 import type { EventOf } from '@crm-ledger/events';
-import { col, ignore, noteAnomaly, type Handlers } from './projection.js';
+import { col, ignore, ignoreSignals, noteAnomaly, type Handlers } from './projection.js';
 import { erased, profileColumns, profileUpdated, registered } from './profile.js';
 import { profileCols, viewFrame, viewSpec, type ViewData, type ViewState } from './frame.js';
 import { dayOf, monthOf, normalizeTs } from './time.js';
@@ -286,16 +286,8 @@ const handlers: Handlers<ValueState> = {
   // Corrections are applied by re-folding the customer's stream without the voided events (see void.ts).
   EventVoided: ignore,
   ExchangeRateRecorded: ignore,
-  // Signals (issue #16) are derived from the other events; no view folds them (they are read from the stream).
-  HealthBandChanged: ignore,
-  CustomerWentSilent: ignore,
-  RenewalApproaching: ignore,
-  TicketSlaBreached: ignore,
-  DetractorAnswered: ignore,
-  SuccessCriterionOverdue: ignore,
-  ChurnRiskRose: ignore,
-  ExpansionSuggested: ignore,
-  SignalAcknowledged: ignore,
+  // the signals area (issue #16): only the success view folds it (success_signals)
+  ...ignoreSignals,
 };
 
 /** The money columns of one currency (shared by `value_customers` and `value_currencies`). */
