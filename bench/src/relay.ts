@@ -230,11 +230,8 @@ async function main(): Promise<void> {
       return { messages, seconds: elapsed, avgValueBytes: Math.round(bytes / Math.max(1, messages)) };
     };
 
-    /**
-     * kafkajs through the relay's publisher with `rawProducers` parallel producers (each owning a disjoint set of
-     * partitions): the same messages encoded before the clock starts, sent in the relay's sends, nothing else timed.
-     */
-    const rawProducersPass = async (label: string, topics: TopicConfig, count: number) => {
+    /** The first `count` events encoded as the relay encodes them, in sends of at most `maxBytes`: before any clock. */
+    const preparedSends = async (topics: TopicConfig, count: number, maxBytes: number) => {
       const sends: OutgoingMessage[][] = [];
       let messages = 0;
       for await (const page of store.readAll({ until: Math.min(count, total), batchSize })) {
@@ -243,11 +240,20 @@ async function main(): Promise<void> {
           if (E.isLeft(m)) throw new Error(m.left.reason);
           return m.right;
         });
-        for (const chunk of chunkBySize(encoded, maxSendBytes)) {
+        for (const chunk of chunkBySize(encoded, maxBytes)) {
           sends.push(chunk);
           messages += chunk.length;
         }
       }
+      return { sends, messages };
+    };
+
+    /**
+     * kafkajs through the relay's publisher with `rawProducers` parallel producers (each owning a disjoint set of
+     * partitions): the same messages encoded before the clock starts, sent in the relay's sends, nothing else timed.
+     */
+    const rawProducersPass = async (label: string, topics: TopicConfig, count: number) => {
+      const { sends, messages } = await preparedSends(topics, count, maxSendBytes);
       const lanes = await connectKafkaPublisher({
         kafka,
         logger: silentLogger,
@@ -267,19 +273,7 @@ async function main(): Promise<void> {
 
     /** The same prepared sends through @platformatic/kafka (measurement only: the relay uses kafkajs). */
     const platformaticPass = async (label: string, topics: TopicConfig, count: number) => {
-      const sends: OutgoingMessage[][] = [];
-      let messages = 0;
-      for await (const page of store.readAll({ until: Math.min(count, total), batchSize })) {
-        const encoded = page.map((s) => {
-          const m = encodeEvent(s, topics);
-          if (E.isLeft(m)) throw new Error(m.left.reason);
-          return m.right;
-        });
-        for (const chunk of chunkBySize(encoded, 900_000)) {
-          sends.push(chunk);
-          messages += chunk.length;
-        }
-      }
+      const { sends, messages } = await preparedSends(topics, count, 900_000);
       log(`${label}: ${messages} messages in ${sends.length} sends ...`);
       const elapsed = await timeSendsWithPlatformatic(brokers, sends);
       log(`${label}: ${Math.round(messages / elapsed)} messages/s`);
@@ -294,19 +288,7 @@ async function main(): Promise<void> {
       dir: string,
       window = 1,
     ) => {
-      const sends: OutgoingMessage[][] = [];
-      let messages = 0;
-      for await (const page of store.readAll({ until: Math.min(count, total), batchSize })) {
-        const encoded = page.map((s) => {
-          const m = encodeEvent(s, topics);
-          if (E.isLeft(m)) throw new Error(m.left.reason);
-          return m.right;
-        });
-        for (const chunk of chunkBySize(encoded, maxSendBytes)) {
-          sends.push(chunk);
-          messages += chunk.length;
-        }
-      }
+      const { sends, messages } = await preparedSends(topics, count, maxSendBytes);
       log(`${label}: ${messages} messages in ${sends.length} sends ...`);
       const { seconds: elapsed, version } = await timeSendsWithConfluent(dir, brokers, sends, window);
       log(`${label} ${version}: ${Math.round(messages / elapsed)} messages/s`);
