@@ -1,5 +1,6 @@
-import pg from 'pg';
-import { POSTGRES_CONNECTION_SETTINGS, StartupError } from '@crm-ledger/core';
+import type pg from 'pg';
+import { StartupError } from '@crm-ledger/core';
+import { resilientPool } from './read-model/connection.js';
 import { ApiKeyRecord, type ApiKeyStore, type AuthStore, type ContactAccessLog } from '@crm-ledger/http-kit';
 
 export interface PostgresAuthStoreOptions {
@@ -53,14 +54,8 @@ export async function openPostgresAuthStore(options: PostgresAuthStoreOptions): 
       `auth store schema must be a-z, 0-9 and _, starting with a letter, got '${schema}'`,
     );
   }
-  const pool = new pg.Pool({
-    ...POSTGRES_CONNECTION_SETTINGS,
-    connectionString: options.connectionString,
-    max: options.poolSize ?? 4,
-  });
   // a connection killed while idle must not end the process (the next query reports it)
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  const pool = resilientPool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
   const t = (table: string): string => `"${schema}"."${table}"`;
   const lock = `crm-ledger auth ${schema}`;
 

@@ -1,11 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
-import pg from 'pg';
-import {
-  POSTGRES_CONNECTION_SETTINGS,
-  StartupError,
-  isStartupError,
-  type GlobalPosition,
-} from '@crm-ledger/core';
+import type pg from 'pg';
+import { resilientPool } from './read-model/connection.js';
+import { StartupError, isStartupError, type GlobalPosition } from '@crm-ledger/core';
 import {
   masterKeyCheck,
   newDataKey,
@@ -237,13 +233,7 @@ export async function openPostgresKeyStore(options: PostgresKeyStoreOptions): Pr
   }
   // The ledger's failure detection (keepalives, timeouts) and an 'error' handler on the pool and on every
   // connection: a connection killed while idle must not end the process (the next query reports it).
-  const pool = new pg.Pool({
-    ...POSTGRES_CONNECTION_SETTINGS,
-    connectionString: options.connectionString,
-    max: options.poolSize ?? 4,
-  });
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  const pool = resilientPool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
   const store = new PostgresKeyStore(pool, options.schema, options.masterKey);
   try {
     await store.migrate();
