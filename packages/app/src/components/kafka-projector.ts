@@ -19,14 +19,9 @@ import {
 } from '@crm-ledger/kafka';
 import { PostgresReadModelStore, isPartitionOffsetMoved } from '@crm-ledger/postgres';
 import { PERSONAL_FIELDS_IN_VIEWS, PROJECTION_NAMES } from '@crm-ledger/projections';
-import {
-  customerHistoryReader,
-  ensureProjections,
-  heldCustomers,
-  ProjectionEngine,
-} from '@crm-ledger/projector';
+import { customerHistoryReader, ensureProjections, ProjectionEngine } from '@crm-ledger/projector';
 import type { LedgerComponent } from '../component.js';
-import { logHeld } from './held-log.js';
+import { heldDegraded, logHeld } from './held-log.js';
 import type { ProcessSettings } from '../assemble.js';
 
 /**
@@ -307,15 +302,7 @@ export const kafkaProjectorComponent = (config: ServiceEnv, settings: ProcessSet
     return {
       description: `views in PostgreSQL (service, success, experience, value), from Kafka topic ${topic} in consumer group ${group} (${partitions} partitions)`,
       lag,
-      async degraded() {
-        const held = new Set((await heldCustomers(readModel, PROJECTION_NAMES)).map((h) => h.customerId));
-        return held.size === 0
-          ? undefined
-          : {
-              reason: `${held.size} customer(s) held by the views: their rows are stale (crm-ledger held)`,
-              count: held.size,
-            };
-      },
+      degraded: () => heldDegraded(readModel),
       async stop() {
         await owner.stop();
         await stopped;

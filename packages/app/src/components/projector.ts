@@ -5,15 +5,9 @@ import { openSqliteReadModel, READ_MODEL_FILE } from '@crm-ledger/sqlite';
 import { retryForever } from '@crm-ledger/core';
 import type { ProjectionLag } from '@crm-ledger/http-kit';
 import type { LedgerComponent } from '../component.js';
-import { logHeld } from './held-log.js';
+import { heldDegraded, logHeld } from './held-log.js';
 import { PROJECTION_NAMES, type ProjectionName } from '@crm-ledger/projections';
-import {
-  ensureProjections,
-  heldCustomers,
-  Projector,
-  replay,
-  runWithProjectionLocks,
-} from '@crm-ledger/projector';
+import { ensureProjections, Projector, replay, runWithProjectionLocks } from '@crm-ledger/projector';
 
 /**
  * The projector as a part of `crm-ledger start`: keeps the four views in `<data-dir>/readmodel.sqlite` up to
@@ -144,15 +138,7 @@ export const projectorComponent: LedgerComponent = {
     return {
       description: `views in ${readModel.dialect === 'postgres' ? 'PostgreSQL' : READ_MODEL_FILE} (service, success, experience, value), following the log`,
       lag: () => projectionLag(ctx.store, readModel),
-      async degraded() {
-        const held = new Set((await heldCustomers(readModel, PROJECTION_NAMES)).map((h) => h.customerId));
-        return held.size === 0
-          ? undefined
-          : {
-              reason: `${held.size} customer(s) held by the views: their rows are stale (crm-ledger held)`,
-              count: held.size,
-            };
-      },
+      degraded: () => heldDegraded(readModel),
       async stop() {
         abort.abort();
         ctx.signal.removeEventListener('abort', onParentAbort);
